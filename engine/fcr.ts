@@ -1,0 +1,35 @@
+/**
+ * FCR over windows (spec 3.5): never per day (noise). Per span between consecutive cut days (the
+ * spans partition the series: the first holds the first day), and rolling 7 and 30 days ending on
+ * each day, as Σ feed / Σ growth, null when Σ growth ≤ 1 kg.
+ */
+import type { FcrRow } from './document';
+import { formatIsoDate } from './dates';
+
+export function fcrOf(feedKg: number, growthKg: number): number | null {
+  return growthKg > 1 ? feedKg / growthKg : null;
+}
+
+export function fcrWindows(assignmentId: string, firstDay: number, feedKg: ArrayLike<number>, growthKg: ArrayLike<number>, cutDays: number[]): FcrRow[] {
+  const n = feedKg.length;
+  const pf = new Float64Array(n + 1), pg = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) { pf[i + 1] = pf[i]! + feedKg[i]!; pg[i + 1] = pg[i]! + growthKg[i]!; }
+  const rows: FcrRow[] = [];
+  const win = (window: FcrRow['window'], a: number, b: number) => {
+    // inclusive indexes a..b
+    const f = pf[b + 1]! - pf[a]!, g = pg[b + 1]! - pg[a]!;
+    rows.push({ assignment_id: assignmentId, window, from: formatIsoDate(firstDay + a), to: formatIsoDate(firstDay + b), feed_kg: f, growth_kg: g, fcr: fcrOf(f, g) });
+  };
+  if (n === 0) return rows;
+  let start = 0;
+  for (const c of cutDays) {
+    const i = c - firstDay;
+    if (i <= 0 || i >= n) continue;
+    win('span', start, i);
+    start = i + 1;
+  }
+  if (start <= n - 1) win('span', start, n - 1);
+  for (let i = 0; i < n; i++) win('7d', Math.max(0, i - 6), i);
+  for (let i = 0; i < n; i++) win('30d', Math.max(0, i - 29), i);
+  return rows;
+}

@@ -1,0 +1,11 @@
+/**
+ * The engine's public surface. Pure and deterministic: no I/O, no clock, no database.
+ * Everything else (CLI, backend, server) calls only what this file exports.
+ */
+export * from './document';
+export { ENGINE_VERSION } from './version';
+export { assimilate, prepare, computeStates, type AssimilateResult, type PrepareResult } from './assimilate';
+export * from './incremental';
+export { validate } from './validate';
+export { DEFAULT_STAGES } from './stages';
+export { parseIsoDate, formatIsoDate, addDays } from './dates';

@@ -1,0 +1,499 @@
+/**
+ * The daily walk over all assignments of a batch (spec 3.1–3.4). One pass, day by day, because
+ * assignments are coupled: transfers carry weights from source to destination the same day, and
+ * batch-level mortality is split by yesterday's populations.
+ */
+import type { AnchorType, InputError, Warning, WeightSource } from './document';
+import { formatIsoDate } from './dates';
+import type { DayInputs, PAssignment, Prepared, TransferRec } from './prepare';
+import { advanceStage } from './stages';
+import { temperatureSeries, type TempSeries } from './temperature';
+import { ProfileLookup } from './profile';
+import { splitByLargestRemainder } from './mortality';
+
+const fmt = formatIsoDate;
+const num = (n: number) => n.toLocaleString('en-US');
+
+/** One assignment-day, before feed and confidence are added. */
+export interface Row {
+  day: number;
+  stage: number;
+  /** Reported weight: W_end, or W1 on the day the population reaches 0. */
+  avgWeightG: number;
+  population: number;
+  deaths: number;
+  growthKg: number;
+  countDeviation: number;
+  anchorType: AnchorType | null;
+  weightSource: WeightSource;
+  /** Confidence of the day's own weight evidence (anchor or inflow), NaN when none. */
+  evidenceConf: number;
+  mortalityRecorded: boolean;
+  mortalityCarry: number;
+  feedKg: number;
+  feedRecorded: boolean;
+}
+
+export interface AnchorResult {
+  assignment: number;
+  day: number;
+  type: AnchorType;
+  recordIds: string[];
+  measuredG: number;
+  modeledG: number;
+  realizedTgc: number | null;
+}
+
+interface Span {
+  s: number;
+  cs: number;
+  /** Next cut day, or Infinity. */
+  e: number;
+  bridge: boolean;
+  cB: number;
+  bValue: number;
+  /** Path values for days s..filled (index k - s). */
+  pathC: number[];
+  pathStage: number[];
+  G: number[];
+  feedingDD: number;
+  filled: number;
+}
+
+interface Carry {
+  a: PAssignment;
+  started: boolean;
+  done: boolean;
+  N: number;
+  W: number;
+  S: number;
+  acc: number;
+  span: Span | null;
+  rows: Row[];
+  // Per-day scratch (valid for the current day only)
+  N2: number;
+  W1: number;
+  W2: number;
+  Nc: number;
+  deaths: number;
+  dev: number;
+  modelW1: number;
+  recorded: boolean;
+  inflowStage: number;
+  closedToday: boolean;
+}
+
+export interface SimulationResult {
+  rows: Row[][];
+  anchors: AnchorResult[];
+  temps: TempSeries[];
+  errors: InputError[];
+  warnings: Warning[];
+}
+
+export interface ResumePoint {
+  /** First day to compute; rows before it are given. */
+  day: number;
+  rows: Row[][];
+  anchors: AnchorResult[];
+}
+
+export function containerTemps(prep: Prepared): TempSeries[] {
+  const profile = new ProfileLookup(prep.profile);
+  return prep.containers.map((c, ci) =>
+    temperatureSeries(prep.temps[ci]!.measured, prep.batchStart, prep.asOf, (d) => profile.temp(c.env, d)));
+}
+
+export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSeries[]): SimulationResult {
+  const { stages, assignments, batchStart, asOf } = prep;
+  const errors: InputError[] = [];
+  const warnings: Warning[] = [];
+  const E = (record: string, field: string, message: string) => errors.push({ record, field, message });
+  temps ??= containerTemps(prep);
+  const anchors: AnchorResult[] = resume ? resume.anchors.slice() : [];
+
+  const carries: Carry[] = assignments.map((a) => ({
+    a, started: false, done: false, N: 0, W: 0, S: 0, acc: 0, span: null, rows: [],
+    N2: 0, W1: 0, W2: 0, Nc: 0, deaths: 0, dev: 0, modelW1: 0, recorded: false, inflowStage: -1, closedToday: false,
+  }));
+
+  let firstDay = Infinity;
+  for (const a of assignments) if (a.firstDay !== null && a.firstDay < firstDay) firstDay = a.firstDay;
+  let startDay = firstDay;
+
+  const tempAt = (ci: number, d: number) => temps![ci]!.tempC[d - batchStart]!;
+
+  // ---- span planning -------------------------------------------------------------------------
+  function nextCut(a: PAssignment, s: number): number {
+    const cuts = a.cutDays;
+    let lo = 0, hi = cuts.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (cuts[mid]! <= s) lo = mid + 1; else hi = mid; }
+    return lo < cuts.length ? cuts[lo]! : Infinity;
+  }
+  function extendPath(c: Carry, sp: Span, to: number) {
+    const a = c.a;
+    const ci = a.container;
+    while (sp.filled < to) {
+      const k = sp.filled + 1;
+      const i = k - sp.s;
+      const sPrev = sp.pathStage[i - 1]!;
+      const t = tempAt(ci, k);
+      const tPos = t > 0 ? t : 0;
+      const tgc = stages.feeds[sPrev] ? stages.tgc[sPrev]! : 0;
+      const cNew = sp.pathC[i - 1]! + (tgc * tPos) / 1000;
+      sp.pathC.push(cNew);
+      sp.G.push(sp.G[i - 1]! + tgc * tPos);
+      if (stages.feeds[sPrev]) sp.feedingDD += tPos;
+      const x = a.days.get(k);
+      sp.pathStage.push(advanceStage(stages, sPrev, cNew * cNew * cNew, k - batchStart + 1, x ? x.explicitStage : -1));
+      sp.filled = k;
+    }
+  }
+  function planSpan(c: Carry, s: number, wS: number, stageS: number): Span {
+    const e = nextCut(c.a, s);
+    const x = e !== Infinity ? c.a.days.get(e) : undefined;
+    const bridge = !!(x && x.anchor && !x.anchor.endOfDay);
+    const sp: Span = {
+      s, cs: Math.cbrt(wS), e, bridge, cB: bridge ? Math.cbrt(x!.anchor!.valueG) : 0, bValue: bridge ? x!.anchor!.valueG : 0,
+      pathC: [Math.cbrt(wS)], pathStage: [stageS], G: [0], feedingDD: 0, filled: s,
+    };
+    if (bridge) extendPath(c, sp, e);
+    return sp;
+  }
+
+  // ---- resume -------------------------------------------------------------------------------
+  if (resume) {
+    startDay = Math.max(resume.day, firstDay);
+    for (const c of carries) {
+      const prev = resume.rows[c.a.idx] ?? [];
+      c.rows = prev.filter((r) => r.day < startDay);
+      if (c.rows.length === 0) continue;
+      c.started = true;
+      const last = c.rows[c.rows.length - 1]!;
+      if (last.population <= 0 || last.day < startDay - 1) { c.done = true; continue; }
+      c.N = last.population; c.W = last.avgWeightG; c.S = last.stage; c.acc = last.mortalityCarry;
+      // The span in force: from the last cut day (or the first day) at or before yesterday.
+      const cuts = c.a.cutDays;
+      let s = c.a.firstDay!;
+      for (const d of cuts) if (d <= startDay - 1 && d > s) s = d;
+      const rowS = c.rows.find((r) => r.day === s)!;
+      c.span = planSpan(c, s, rowS.avgWeightG, rowS.stage);
+      extendPath(c, c.span, startDay - 1);
+    }
+  }
+
+  // ---- the day loop --------------------------------------------------------------------------
+  const pending: Carry[] = [];
+  for (let d = startDay; d <= asOf; d++) {
+    const dn = d - batchStart + 1;
+    // Batch-level mortality: split once over yesterday's populations.
+    const bm = prep.batchMortality.get(d);
+    let shares: Map<number, number> | null = null;
+    if (bm) {
+      const holders = carries.filter((c) => c.started && !c.done && c.N > 0);
+      if (holders.length === 0) {
+        E(bm.ids.slice().sort()[0]!, 'assignment_id', `batch-level mortality on ${fmt(d)}: no assignment of the batch had fish at the end of the previous day`);
+      } else {
+        const split = splitByLargestRemainder(bm.count, holders.map((c) => ({ id: c.a.id, n: c.N })));
+        shares = new Map();
+        holders.forEach((c, i) => shares!.set(c.a.idx, split[i]!));
+      }
+    }
+
+    // Phase A: growth, deaths and outflows of every assignment that had fish yesterday.
+    for (const c of carries) {
+      if (!c.started || c.done) continue;
+      const x = c.a.days.get(d);
+      growAndDie(c, d, dn, x, shares ? shares.get(c.a.idx) ?? 0 : 0, !!bm);
+      outflows(c, d, x);
+    }
+    // Phase B: assignments whose first day is today, each after the sources feeding it.
+    pending.length = 0;
+    for (const c of carries) if (!c.started && c.a.firstDay === d) pending.push(c);
+    const doneToday = new Set<number>();
+    let guard = pending.length + 1;
+    while (pending.length > 0 && guard-- > 0) {
+      for (let i = 0; i < pending.length; i++) {
+        const c = pending[i]!;
+        const x = c.a.days.get(d)!;
+        const ready = x.transfersIn.every((t) => {
+          const src = carries[t.source]!;
+          return src.started ? doneToday.has(t.source) || src.a.firstDay !== d : false;
+        });
+        if (!ready) continue;
+        firstDayOf(c, d, dn, x, !!bm);
+        doneToday.add(c.a.idx);
+        pending.splice(i, 1);
+        i--;
+      }
+    }
+    for (const c of pending) {
+      const x = c.a.days.get(d)!;
+      const t = x.transfersIn.find((t) => !carries[t.source]!.started || carries[t.source]!.a.firstDay === d) ?? x.transfersIn[0]!;
+      E(t.id, 'source_assignment_id', `transfer ${t.id} on ${fmt(d)} moves fish out of ${assignments[t.source]!.id}, which has no fish that day`);
+      c.started = true; c.done = true;
+    }
+    // Phase C: inflows, end-of-day anchors and stages of the assignments that had fish yesterday.
+    for (const c of carries) {
+      if (!c.started || c.done || c.rows.length === 0 || c.rows[c.rows.length - 1]!.day === d) continue;
+      finishDay(c, d, dn, c.a.days.get(d));
+    }
+    if (errors.length > 50) break;
+  }
+
+  // Records on days without fish, inflows after emptying (spec 7).
+  for (const c of carries) checkFishDays(c);
+
+  return { rows: carries.map((c) => c.rows), anchors, temps, errors, warnings };
+
+  // ---------------------------------------------------------------------------------------------
+  function tolerance(n: number) { return Math.max(10, 0.05 * n); }
+
+  function recordedDeaths(c: Carry, d: number, x: DayInputs | undefined, share: number, batchRecord: boolean, N: number): number {
+    const own = x ? x.mortalityCount : 0;
+    const deaths = own + share;
+    if (deaths > N) {
+      const excess = deaths - N;
+      if (excess > tolerance(N)) {
+        const ids = [...(x?.mortalityIds ?? []), ...(batchRecord && share > 0 ? prep.batchMortality.get(d)!.ids : [])].sort();
+        E(ids[0] ?? c.a.id, 'count', `mortality ${ids.join(', ')} on ${fmt(d)} records ${num(deaths)} dead fish in ${c.a.id}, which has about ${num(N)}`);
+      }
+      c.dev += excess;
+      c.N2 = 0;
+    }
+    return deaths;
+  }
+
+  function growAndDie(c: Carry, d: number, dn: number, x: DayInputs | undefined, share: number, batchRecord: boolean) {
+    const sp = c.span!;
+    c.dev = 0; c.closedToday = false;
+    // Step 1: growth along the span.
+    extendPath(c, sp, d);
+    const i = d - sp.s;
+    const S = sp.pathStage[i - 1]!;
+    c.S = S;
+    if (sp.bridge) {
+      if (d === sp.e) c.W1 = sp.bValue;
+      else {
+        const Ge = sp.G[sp.e - sp.s]!;
+        const frac = Ge > 0 ? sp.G[i]! / Ge : (d - sp.s) / (sp.e - sp.s);
+        const cw = sp.cs + (sp.cB - sp.cs) * frac;
+        c.W1 = cw * cw * cw;
+      }
+    } else {
+      const cw = sp.pathC[i]!;
+      c.W1 = cw * cw * cw;
+    }
+    const pc = sp.pathC[i]!;
+    c.modelW1 = pc * pc * pc;
+    if (x && x.explicitStage >= 0 && x.explicitStage < S)
+      E(x.explicitStageId!, 'stage', `stage change ${x.explicitStageId} on ${fmt(d)} moves ${c.a.id} back to ${stages.names[x.explicitStage]}, but it is already ${stages.names[S]}`);
+    // Step 2: deaths.
+    const recorded = (x !== undefined && x.mortalityIds.length > 0) || batchRecord;
+    c.recorded = recorded;
+    if (recorded) {
+      c.N2 = c.N; // scratch: N1
+      const deaths = recordedDeaths(c, d, x, share, batchRecord, c.N);
+      c.deaths = deaths;
+      c.N2 = Math.max(0, c.N - deaths);
+    } else {
+      c.acc += c.N * stages.mortalityRate[S]!;
+      const deaths = Math.min(c.N, Math.floor(c.acc));
+      c.acc -= deaths;
+      c.deaths = deaths;
+      c.N2 = c.N - deaths;
+    }
+  }
+
+  /** Step 3 on N1 (in c.N2) and W1: selective outflows, then the rest; sets W2, Nc, N2. */
+  function outflows(c: Carry, d: number, x: DayInputs | undefined) {
+    const N1 = c.N2;
+    c.Nc = N1; c.W2 = c.W1;
+    if (!x || (x.transfersOut.length === 0 && x.removals.length === 0)) return;
+    let out = 0, closes = false;
+    for (const t of x.transfersOut) { out += t.count + t.mortality; closes ||= t.closes; }
+    for (const r of x.removals) { out += r.count; closes ||= r.closes; }
+    if (out > N1) {
+      const excess = out - N1;
+      if (excess > tolerance(N1)) {
+        const first = [...x.transfersOut.map((t) => t.id), ...x.removals.map((r) => r.id)].sort()[0]!;
+        const isT = x.transfersOut.some((t) => t.id === first);
+        E(first, 'count', `${isT ? 'transfer' : 'removal'} ${first} on ${fmt(d)} moves ${num(out)} fish${x.transfersOut.length + x.removals.length > 1 ? ' (with the day\'s other outflows)' : ''} but assignment ${c.a.id} has ${num(N1)}`);
+      }
+      c.dev += excess;
+      c.Nc = out;
+    }
+    const Nc = c.Nc;
+    let selFish = 0, selMass = 0;
+    const selIds: string[] = [];
+    for (const t of x.transfersOut) if (t.measuredG !== null && t.method !== 'AVERAGE' && !t.closes) { const n = t.count + t.mortality; selFish += n; selMass += n * t.measuredG; selIds.push(t.id); }
+    for (const r of x.removals) if (r.weightG !== null && !r.closes) { selFish += r.count; selMass += r.count * r.weightG; selIds.push(r.id); }
+    if (selFish > 0 && Nc - selFish > 0) {
+      const w2 = (Nc * c.W1 - selMass) / (Nc - selFish);
+      if (w2 <= 0) warnings.push({ record: selIds.sort()[0]!, message: `the selective outflows of ${c.a.id} on ${fmt(d)} would leave fish of ${w2.toFixed(2)} g behind; the fish left keep ${c.W1.toFixed(2)} g` });
+      else c.W2 = w2;
+    }
+    let N2 = Nc - out;
+    for (const t of x.transfersOut) c.deaths += t.mortality;
+    if (closes) {
+      if (N2 > 0) {
+        if (N2 > tolerance(N1)) {
+          const rec = [...x.transfersOut.filter((t) => t.closes).map((t) => t.id), ...x.removals.filter((r) => r.closes).map((r) => r.id)].sort()[0]!;
+          warnings.push({ record: rec, message: `${rec} on ${fmt(d)} empties ${c.a.id}, but ${num(N2)} fish of the estimate were not found (booked as a count deviation)` });
+        }
+        c.dev -= N2;
+      }
+      N2 = 0;
+      c.closedToday = true;
+    }
+    c.N2 = N2;
+  }
+
+  function inflowOf(x: DayInputs, d: number, endAnchor: number | null): { n: number; mass: number; conf: number } | null {
+    let n = 0, mass = 0, conf = 1;
+    for (const p of x.placements) {
+      let w = p.weightG;
+      let pc = 0.9;
+      if (w === null) {
+        if (d === prep.scenario.startDay || d === batchStart) { w = prep.scenario.startWeightG; pc = 0.5; }
+        else if (endAnchor !== null) { w = endAnchor; }
+        else { E(p.id, 'avg_weight_g', `placement ${p.id} on ${fmt(d)} has no avg_weight_g: only placements on the batch start date take the scenario's start weight`); w = 1; }
+      }
+      n += p.count; mass += p.count * w; conf = Math.min(conf, pc);
+    }
+    for (const t of x.transfersIn) {
+      const src = carries[t.source]!;
+      const w = t.measuredG ?? src.W2;
+      n += t.count; mass += t.count * w;
+      conf = Math.min(conf, t.measuredG !== null ? 0.95 : 0.85);
+    }
+    return x.placements.length + x.transfersIn.length > 0 ? { n, mass, conf } : null;
+  }
+
+  function firstDayOf(c: Carry, d: number, dn: number, x: DayInputs, batchRecord: boolean) {
+    c.started = true;
+    c.dev = 0; c.closedToday = false;
+    const anchor = x.anchor;
+    const endAnchor = anchor && anchor.endOfDay ? anchor.valueG : null;
+    const inflow = inflowOf(x, d, endAnchor)!;
+    const N = inflow.n;
+    const wIn = N > 0 ? inflow.mass / N : (endAnchor ?? prep.scenario.startWeightG);
+    // Stage before step 5.
+    let stage = -1;
+    for (const t of x.transfersIn) if (t.destStage > stage) stage = t.destStage;
+    if (stage < 0 && c.a.stage >= 0) stage = c.a.stage;
+    if (stage < 0) for (const t of x.transfersIn) { const src = carries[t.source]!; const s = src.a.firstDay === d ? src.inflowStage : src.S; if (s > stage) stage = s; }
+    if (stage < 0) stage = prep.scenario.startStage;
+    c.S = stage;
+    c.W1 = wIn; c.modelW1 = wIn;
+    // Deaths: recorded ones only (no model deaths and no batch-level share on the first day).
+    c.recorded = x.mortalityIds.length > 0 || batchRecord;
+    c.deaths = 0;
+    c.N2 = N;
+    if (x.mortalityIds.length > 0) {
+      c.deaths = recordedDeaths(c, d, x, 0, false, N);
+      c.N2 = Math.max(0, N - c.deaths);
+    }
+    outflows(c, d, x);
+    let wEnd = c.W2, nEnd = c.N2;
+    let weightSource: WeightSource = 'inflow';
+    let anchorType: AnchorType | null = null;
+    let evidence = inflow.conf;
+    if (endAnchor !== null && nEnd > 0) {
+      wEnd = endAnchor; weightSource = anchor!.type; anchorType = anchor!.type; evidence = anchor!.confidence;
+    }
+    checkSampleSizes(c, d, x, N, nEnd);
+    const explicit = x.explicitStage;
+    if (explicit >= 0 && explicit < stage)
+      E(x.explicitStageId!, 'stage', `stage change ${x.explicitStageId} on ${fmt(d)} moves ${c.a.id} back to ${stages.names[explicit]}, but it starts as ${stages.names[stage]}`);
+    const stageEnd = advanceStage(stages, stage, nEnd > 0 ? wEnd : c.W1, dn, explicit);
+    c.inflowStage = stage;
+    pushRow(c, d, stageEnd, nEnd > 0 ? wEnd : c.W1, nEnd, 0, anchorType, weightSource, evidence);
+    c.N = nEnd; c.W = nEnd > 0 ? wEnd : c.W1; c.S = stageEnd;
+    if (nEnd <= 0) { c.done = true; return; }
+    c.span = planSpan(c, d, c.W, stageEnd);
+  }
+
+  function finishDay(c: Carry, d: number, dn: number, x: DayInputs | undefined) {
+    const sp = c.span!;
+    const S = c.S;
+    const isCut = d === sp.e;
+    let nEnd = c.N2, wEnd = c.W2;
+    let evidence = NaN;
+    let weightSource: WeightSource = sp.bridge ? 'bridged' : 'model';
+    let anchorType: AnchorType | null = null;
+    if (x) {
+      const inflow = x.hasInflow ? inflowOf(x, d, x.anchor && x.anchor.endOfDay ? x.anchor.valueG : null) : null;
+      if (inflow) {
+        const nTot = nEnd + inflow.n;
+        if (nTot > 0) { wEnd = (nEnd * c.W2 + inflow.mass) / nTot; nEnd = nTot; }
+        weightSource = 'inflow'; evidence = inflow.conf;
+      }
+      const anchor = x.anchor;
+      if (anchor) {
+        anchorType = anchor.type; weightSource = anchor.type; evidence = anchor.confidence;
+        if (anchor.endOfDay) {
+          // End-of-day anchors close forward spans, where W1 is the model's own: the residual is
+          // against the model's end of day.
+          anchors.push({ assignment: c.a.idx, day: d, type: anchor.type, recordIds: anchor.recordIds, measuredG: anchor.valueG, modeledG: wEnd, realizedTgc: null });
+          if (nEnd > 0) wEnd = anchor.valueG;
+        } else {
+          anchors.push({
+            assignment: c.a.idx, day: d, type: anchor.type, recordIds: anchor.recordIds, measuredG: anchor.valueG, modeledG: c.modelW1,
+            realizedTgc: sp.bridge && sp.feedingDD > 0 ? (1000 * (sp.cB - sp.cs)) / sp.feedingDD : null,
+          });
+        }
+      }
+      checkSampleSizes(c, d, x, c.N, nEnd);
+    }
+    if (isCut && !anchorType && weightSource === 'bridged') weightSource = 'model';
+    const growthKg = (c.Nc * (c.W1 - c.W)) / 1000;
+    let stageEnd: number;
+    const reported = nEnd > 0 ? wEnd : c.W1;
+    if (isCut || (x && x.hasInflow)) stageEnd = advanceStage(stages, S, reported, dn, x ? x.explicitStage : -1);
+    else stageEnd = sp.pathStage[d - sp.s]!;
+    pushRow(c, d, stageEnd, reported, nEnd, growthKg, anchorType, weightSource, evidence);
+    c.N = nEnd; c.W = reported; c.S = stageEnd;
+    if (nEnd <= 0) { c.done = true; return; }
+    if (isCut) c.span = planSpan(c, d, wEnd, stageEnd);
+    void S;
+  }
+
+  function pushRow(c: Carry, d: number, stage: number, w: number, n: number, growthKg: number, anchorType: AnchorType | null, weightSource: WeightSource, evidence: number) {
+    c.rows.push({
+      day: d, stage, avgWeightG: w, population: n, deaths: c.deaths, growthKg, countDeviation: c.dev,
+      anchorType, weightSource, evidenceConf: evidence, mortalityRecorded: c.recorded, mortalityCarry: c.acc,
+      feedKg: 0, feedRecorded: false,
+    });
+  }
+
+  function checkSampleSizes(c: Carry, d: number, x: DayInputs, nBefore: number, nEnd: number) {
+    const max = Math.max(nBefore, nEnd);
+    for (const s of x.samples) if (s.size > max)
+      E(s.id, 'sample_size', `sample ${s.id} on ${fmt(d)} weighs ${num(s.size)} fish but assignment ${c.a.id} has ${num(max)}`);
+  }
+
+  function checkFishDays(c: Carry) {
+    const a = c.a;
+    const rows = c.rows;
+    const first = rows.length > 0 ? rows[0]!.day : null;
+    const last = rows.length > 0 ? rows[rows.length - 1]!.day : null;
+    const ended = rows.length > 0 && rows[rows.length - 1]!.population <= 0;
+    for (const [d, x] of a.days) {
+      if (resume && d < startDay) continue;
+      const has = first !== null && d >= first && d <= last!;
+      if (!has) {
+        const why = first === null ? `${a.id} never receives fish up to ${fmt(asOf)}` : d < first ? `its fish arrive on ${fmt(first)}` : `it was emptied on ${fmt(last!)}`;
+        for (const id of x.needsFish) E(id, 'date', `${id} on ${fmt(d)}: assignment ${a.id} has no fish that day (${why})`);
+        for (const t of x.transfersOut) E(t.id, 'source_assignment_id', `transfer ${t.id} on ${fmt(d)} moves fish out of ${a.id}, which has no fish that day (${why})`);
+        if (x.explicitStageId) E(x.explicitStageId, 'date', `stage change ${x.explicitStageId} on ${fmt(d)}: assignment ${a.id} has no fish that day (${why})`);
+        if (ended && d > last!) {
+          for (const p of x.placements) E(p.id, 'date', `placement ${p.id} on ${fmt(d)} puts fish into ${a.id}, which was emptied on ${fmt(last!)}: that is a new assignment`);
+          for (const t of x.transfersIn) E(t.id, 'dest_assignment_id', `transfer ${t.id} on ${fmt(d)} puts fish into ${a.id}, which was emptied on ${fmt(last!)}: that is a new assignment`);
+        }
+      }
+    }
+  }
+}
+
+export type { TransferRec };

@@ -1,0 +1,97 @@
+/**
+ * Site-local dates of instants (spec 2: a reading belongs to the site-local date of its timestamp).
+ * Intl is slow per call, so the UTC offset is looked up twice per UTC day and hourly only on the
+ * rare days when it changes (daylight saving).
+ */
+
+const MS_HOUR = 3_600_000;
+const MS_DAY = 86_400_000;
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class LocalDayResolver {
+  private readonly fmt: Intl.DateTimeFormat | null;
+  private readonly dayOffsets = new Map<number, number[] | number>();
+
+  constructor(timeZone: string | null | undefined) {
+    const tz = timeZone && timeZone.toUpperCase() !== 'UTC' && timeZone !== 'Etc/UTC' ? timeZone : null;
+    this.fmt = tz
+      ? new Intl.DateTimeFormat('en-US', {
+          timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+          hour: 'numeric', minute: 'numeric', second: 'numeric',
+        })
+      : null;
+  }
+
+  /** Offset of site-local time from UTC at instant `ms`, in ms. */
+  offsetAt(ms: number): number {
+    if (!this.fmt) return 0;
+    const parts = this.fmt.formatToParts(new Date(ms));
+    let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+    for (const p of parts) {
+      switch (p.type) {
+        case 'year': y = +p.value; break;
+        case 'month': mo = +p.value; break;
+        case 'day': d = +p.value; break;
+        case 'hour': h = +p.value; break;
+        case 'minute': mi = +p.value; break;
+        case 'second': s = +p.value; break;
+      }
+    }
+    const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+    return asUtc - (ms - (ms % 1000 + 1000) % 1000);
+  }
+
+  /** Site-local day number (days since 1970-01-01) of the UTC instant `ms`. */
+  localDay(ms: number): number {
+    if (!this.fmt) return Math.floor(ms / MS_DAY);
+    const utcDay = Math.floor(ms / MS_DAY);
+    let cached = this.dayOffsets.get(utcDay);
+    if (cached === undefined) {
+      const a = this.offsetAt(utcDay * MS_DAY);
+      const b = this.offsetAt(utcDay * MS_DAY + MS_DAY - 1);
+      if (a === b) cached = a;
+      else {
+        const hours: number[] = [];
+        for (let h = 0; h < 24; h++) hours.push(this.offsetAt(utcDay * MS_DAY + h * MS_HOUR));
+        cached = hours;
+      }
+      this.dayOffsets.set(utcDay, cached);
+    }
+    const off = typeof cached === 'number' ? cached : cached[Math.floor((ms - utcDay * MS_DAY) / MS_HOUR)]!;
+    return Math.floor((ms + off) / MS_DAY);
+  }
+}
+
+const TS = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Parses an ISO 8601 timestamp. Returns the local day via `resolver` when it carries an offset, or
+ * its own date when it has none (site-local time); null when unparseable.
+ */
+export function timestampLocalDay(ts: unknown, resolver: LocalDayResolver): number | null {
+  if (typeof ts !== 'string') return null;
+  const m = TS.exec(ts);
+  if (!m) return null;
+  const y = +m[1]!, mo = +m[2]!, d = +m[3]!, h = +m[4]!, mi = +m[5]!, s = m[6] ? +m[6] : 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || s > 60) return null;
+  const utcMs = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCDate() !== d) return null;
+  const tz = m[8];
+  if (!tz) return Math.floor(Date.UTC(y, mo - 1, d) / MS_DAY);
+  let offMs = 0;
+  if (tz !== 'Z' && tz !== 'z') {
+    const sign = tz[0] === '-' ? -1 : 1;
+    const digits = tz.slice(1).replace(':', '');
+    offMs = sign * (+digits.slice(0, 2) * 60 + (digits.length > 2 ? +digits.slice(2, 4) : 0)) * 60_000;
+  }
+  return resolver.localDay(utcMs - offMs);
+}
