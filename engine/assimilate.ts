@@ -10,7 +10,7 @@ import { applyFeed } from './feed';
 import { fcrWindows } from './fcr';
 import { forecast, variance, type ForecastStart } from './forecast';
 import { prepare, type Prepared } from './prepare';
-import { batchDaily, weekly, type DailyStock } from './rollups';
+import { batchDaily, weekly } from './rollups';
 import { projectScenario } from './scenario';
 import { simulate, type ResumePoint, type Row, type AnchorResult, containerTemps } from './simulate';
 import { MORTALITY_CONFIDENCE, weightConfidence } from './confidence';
@@ -36,13 +36,13 @@ export function assimilate(doc: unknown, opts: AssimilateOptions = {}): Assimila
 }
 
 /** Runs the engine on prepared inputs, from scratch or from a resume point. */
-export function computeStates(prep: Prepared, resume?: ResumePoint, temps?: TempSeries[]): AssimilateResult {
+export function computeStates(prep: Prepared, resume?: ResumePoint, temps?: TempSeries[], reuse?: Reuse): AssimilateResult {
   temps ??= containerTemps(prep);
   const sim = simulate(prep, resume, temps);
   const errors: InputError[] = sim.errors;
   if (errors.length === 0) applyFeed(prep, sim.rows, errors);
   if (errors.length > 0) return { ok: false, errors: dedupeErrors(errors) };
-  return { ok: true, states: buildDocument(prep, sim.rows, sim.anchors, temps, [...prep.warnings, ...sim.warnings]) };
+  return { ok: true, states: buildDocument(prep, sim.rows, sim.anchors, temps, [...prep.warnings, ...sim.warnings], reuse) };
 }
 
 function dedupeErrors(errors: InputError[]): InputError[] {
@@ -55,34 +55,60 @@ function dedupeErrors(errors: InputError[]): InputError[] {
   });
 }
 
-export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: AnchorResult[], temps: TempSeries[], warnings: Warning[]): StatesDocument {
+/** What an incremental recompute lets the build reuse: assignments untouched since `restart`. */
+export interface Reuse {
+  previous: StatesDocument;
+  restart: number;
+}
+
+export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: AnchorResult[], temps: TempSeries[], warnings: Warning[], reuse?: Reuse): StatesDocument {
   const { stages, assignments, batchStart } = prep;
   const series: AssignmentSeries[] = [];
   const daily: Parameters<typeof batchDaily>[0] = [];
   const weeklyAssignments: StatesDocument['weekly']['assignments'] = [];
   const fcr: StatesDocument['fcr'] = [];
   const starts: ForecastStart[] = [];
+  const prevSeries = reuse ? new Map(reuse.previous.assignments.map((s) => [s.assignment_id, s])) : null;
+  const prevWeekly = reuse ? new Map(reuse.previous.weekly.assignments.map((w) => [w.assignment_id, w])) : null;
+  const prevFcr = reuse ? groupFcr(reuse.previous.fcr) : null;
 
   for (const a of assignments) {
     const rs = rows[a.idx]!;
     if (rs.length === 0) continue;
-    const ts = temps[a.container]!;
     const n = rs.length;
-    const tConf = (i: number) => ts.confidence[rs[i]!.day - ts.base]!;
-    const wConf = weightConfidence(rs, tConf);
-    const states: AssignmentState[] = new Array(n);
     const pop = new Float64Array(n), w = new Float64Array(n), feed = new Float64Array(n), growth = new Float64Array(n), deaths = new Float64Array(n);
-    const stocks: DailyStock[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = rs[i]!;
+      pop[i] = r.population; w[i] = r.avgWeightG; feed[i] = r.feedKg; growth[i] = r.growthKg; deaths[i] = r.deaths;
+    }
+    const firstDay = rs[0]!.day;
+    daily.push({ container: a.container, firstDay, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths });
+    const last = rs[n - 1]!;
+    if (last.day === prep.asOf && last.population > 0)
+      starts.push({ assignmentId: a.id, container: a.container, population: last.population, avgWeightG: last.avgWeightG, stage: last.stage });
+
+    const old = prevSeries?.get(a.id);
+    if (old && reuse && unchanged(old.states, rs, reuse.restart, stages.names, temps[a.container]!)) {
+      series.push(old);
+      weeklyAssignments.push(prevWeekly!.get(a.id)!);
+      fcr.push(...(prevFcr!.get(a.id) ?? []));
+      continue;
+    }
+    const ts = temps[a.container]!;
+    const wConf = weightConfidence(rs, (i) => ts.confidence[rs[i]!.day - ts.base]!);
+    const states: AssignmentState[] = new Array(n);
+    const dates: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const r = rs[i]!;
       const k = r.day - ts.base;
       const tc = ts.confidence[k]!;
       const mc = r.mortalityRecorded ? MORTALITY_CONFIDENCE.recorded : MORTALITY_CONFIDENCE.model;
       const wc = wConf[i]!;
-      const biomassKg = (r.population * r.avgWeightG) / 1000;
+      const date = formatIsoDate(r.day);
+      dates[i] = date;
       states[i] = {
-        date: formatIsoDate(r.day), day_number: r.day - batchStart + 1, stage: stages.names[r.stage]!,
-        avg_weight_g: r.avgWeightG, population: r.population, biomass_kg: biomassKg, temp_c: ts.tempC[k]!,
+        date, day_number: r.day - batchStart + 1, stage: stages.names[r.stage]!,
+        avg_weight_g: r.avgWeightG, population: r.population, biomass_kg: (r.population * r.avgWeightG) / 1000, temp_c: ts.tempC[k]!,
         deaths: r.deaths, feed_kg: r.feedKg, growth_kg: r.growthKg, anchor_type: r.anchorType, count_deviation: r.countDeviation,
         sources: {
           weight: r.weightSource, temp: TEMP_SOURCES[ts.source[k]!]!,
@@ -91,23 +117,14 @@ export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: Anch
         confidence: { weight: wc, temp: tc, mortality: mc, feed: r.feedRecorded ? 1 : 0, overall: Math.min(wc, tc, mc) },
         mortality_carry: r.mortalityCarry,
       };
-      pop[i] = r.population; w[i] = r.avgWeightG; feed[i] = r.feedKg; growth[i] = r.growthKg; deaths[i] = r.deaths;
-      stocks[i] = { day: r.day, population: r.population, biomassKg, avgWeightG: r.population > 0 ? r.avgWeightG : null, feedKg: r.feedKg, growthKg: r.growthKg, deaths: r.deaths };
     }
     series.push({ assignment_id: a.id, container_id: prep.containers[a.container]!.id, states });
-    daily.push({ container: a.container, firstDay: rs[0]!.day, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths });
-    weeklyAssignments.push({ assignment_id: a.id, weeks: weekly(stocks) });
-    fcr.push(...fcrWindows(a.id, rs[0]!.day, feed, growth, a.cutDays));
-    const last = rs[n - 1]!;
-    if (last.day === prep.asOf && last.population > 0)
-      starts.push({ assignmentId: a.id, container: a.container, population: last.population, avgWeightG: last.avgWeightG, stage: last.stage });
+    weeklyAssignments.push({ assignment_id: a.id, weeks: weekly({ firstDay, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths }) });
+    const f = fcrWindows(a.id, firstDay, dates, feed, growth, a.cutDays);
+    for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
   }
 
-  const batch = batchDaily(daily, batchStart, prep.containers.length);
-  const batchStocks: DailyStock[] = batch.map((b, i) => ({
-    day: (daily.length ? Math.min(...daily.map((d) => d.firstDay)) : 0) + i,
-    population: b.population, biomassKg: b.biomass_kg, avgWeightG: b.avg_weight_g, feedKg: b.feed_kg, growthKg: b.growth_kg, deaths: b.deaths,
-  }));
+  const batch = batchDaily(daily, batchStart);
   const scenario = projectScenario(prep);
   const anchors: AnchorRow[] = anchorResults
     .slice()
@@ -124,13 +141,41 @@ export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: Anch
     batch_id: prep.batchId,
     as_of: formatIsoDate(prep.asOf),
     assignments: series,
-    batch,
-    weekly: { batch: weekly(batchStocks), assignments: weeklyAssignments },
+    batch: batch.states,
+    weekly: { batch: weekly(batch.series), assignments: weeklyAssignments },
     anchors,
     fcr,
     scenario,
-    variance: variance(batch, scenario),
+    variance: variance(batch.states, scenario),
     forecast: forecast(prep, starts, temps),
     warnings,
   };
+}
+
+function groupFcr(rows: StatesDocument['fcr']): Map<string, StatesDocument['fcr']> {
+  const m = new Map<string, StatesDocument['fcr']>();
+  for (const r of rows) {
+    let l = m.get(r.assignment_id);
+    if (!l) m.set(r.assignment_id, (l = []));
+    l.push(r);
+  }
+  return m;
+}
+
+/**
+ * An assignment's previous states still hold when its recomputed rows (from `restart` on) and its
+ * feed everywhere match: evidence for confidence lives in those rows, so confidence matches too.
+ */
+function unchanged(old: AssignmentState[], rs: Row[], restart: number, names: string[], ts: TempSeries): boolean {
+  if (old.length !== rs.length) return false;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!, o = old[i]!;
+    if (r.feedKg !== o.feed_kg || (r.feedRecorded ? 'recorded' : 'none') !== o.sources.feed) return false;
+    if (r.day < restart) continue;
+    if (r.avgWeightG !== o.avg_weight_g || r.population !== o.population || r.deaths !== o.deaths || r.growthKg !== o.growth_kg ||
+      r.countDeviation !== o.count_deviation || r.anchorType !== o.anchor_type || r.weightSource !== o.sources.weight ||
+      r.mortalityCarry !== o.mortality_carry || (r.mortalityRecorded ? 'recorded' : 'model') !== o.sources.mortality ||
+      names[r.stage] !== o.stage || ts.tempC[r.day - ts.base] !== o.temp_c || TEMP_SOURCES[ts.source[r.day - ts.base]!] !== o.sources.temp) return false;
+  }
+  return true;
 }

@@ -319,6 +319,8 @@ export interface ForecastSeries {
 export interface Warning {
   record: string;
   field?: string;
+  /** The day a computed warning is about (absent for warnings about the input itself). */
+  date?: IsoDate;
   message: string;
 }
 

@@ -4,13 +4,12 @@
  * each day, as Σ feed / Σ growth, null when Σ growth ≤ 1 kg.
  */
 import type { FcrRow } from './document';
-import { formatIsoDate } from './dates';
 
 export function fcrOf(feedKg: number, growthKg: number): number | null {
   return growthKg > 1 ? feedKg / growthKg : null;
 }
 
-export function fcrWindows(assignmentId: string, firstDay: number, feedKg: ArrayLike<number>, growthKg: ArrayLike<number>, cutDays: number[]): FcrRow[] {
+export function fcrWindows(assignmentId: string, firstDay: number, dates: string[], feedKg: ArrayLike<number>, growthKg: ArrayLike<number>, cutDays: number[]): FcrRow[] {
   const n = feedKg.length;
   const pf = new Float64Array(n + 1), pg = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) { pf[i + 1] = pf[i]! + feedKg[i]!; pg[i + 1] = pg[i]! + growthKg[i]!; }
@@ -18,7 +17,7 @@ export function fcrWindows(assignmentId: string, firstDay: number, feedKg: Array
   const win = (window: FcrRow['window'], a: number, b: number) => {
     // inclusive indexes a..b
     const f = pf[b + 1]! - pf[a]!, g = pg[b + 1]! - pg[a]!;
-    rows.push({ assignment_id: assignmentId, window, from: formatIsoDate(firstDay + a), to: formatIsoDate(firstDay + b), feed_kg: f, growth_kg: g, fcr: fcrOf(f, g) });
+    rows.push({ assignment_id: assignmentId, window, from: dates[a]!, to: dates[b]!, feed_kg: f, growth_kg: g, fcr: g > 1 ? f / g : null });
   };
   if (n === 0) return rows;
   let start = 0;

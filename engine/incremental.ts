@@ -77,7 +77,10 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
     if (d < restart && ai !== undefined)
       anchors.push({ assignment: ai, day: d, type: x.type, recordIds: x.record_ids, measuredG: x.measured_g, modeledG: x.modeled_g, realizedTgc: x.realized_tgc });
   }
-  const result = computeStates(prep, { day: restart, rows, anchors });
+  // Computed warnings about days before the restart stay; the rest are made anew.
+  const restartIso = formatIsoDate(restart);
+  const keptWarnings = previous.warnings.filter((w) => w.date !== undefined && w.date < restartIso);
+  const result = computeStates(prep, { day: restart, rows, anchors, warnings: keptWarnings }, undefined, { previous, restart });
   if (!result.ok) return result;
   return { ok: true, states: result.states, changed: diff(previous, result.states), restartDate: formatIsoDate(restart) };
 }

@@ -69,6 +69,8 @@ export interface PAssignment {
   container: number;
   stage: number;
   days: Map<number, DayInputs>;
+  /** The same inputs indexed by day - batch start (dense, for the daily walk). */
+  dense: (DayInputs | undefined)[];
   firstDay: number | null;
   /** Cut days after the first day (anchor days, mixing days), ascending. */
   cutDays: number[];
@@ -339,7 +341,7 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
     if (ci === undefined) E(id, 'container_id', `unknown container ${JSON.stringify(a.container_id)}`);
     const st = present(a.stage) ? stageIdx(id, 'stage', a.stage) : -1;
     assignmentIndex.set(id, assignments.length);
-    assignments.push({ id, idx: assignments.length, container: ci ?? 0, stage: st, days: new Map(), firstDay: null, cutDays: [] });
+    assignments.push({ id, idx: assignments.length, container: ci ?? 0, stage: st, days: new Map(), dense: [], firstDay: null, cutDays: [] });
   }
 
   function listOf(key: string): Record<string, unknown>[] {
@@ -628,6 +630,8 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
     }
     cuts.sort((p, q) => p - q);
     a.cutDays = cuts;
+    a.dense = new Array(asOf - batchStart + 1).fill(undefined);
+    for (const [d, x] of a.days) a.dense[d - batchStart] = x;
   }
 
   return {

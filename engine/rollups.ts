@@ -5,33 +5,36 @@
 import type { BatchState, WeekRow } from './document';
 import { formatIsoDate, weekStart } from './dates';
 
-export interface DailyStock {
-  day: number;
-  population: number;
-  biomassKg: number;
-  avgWeightG: number | null;
-  feedKg: number;
-  growthKg: number;
-  deaths: number;
+/** Stocks and flows by day, as parallel arrays starting on `firstDay`. */
+export interface DailySeries {
+  firstDay: number;
+  population: ArrayLike<number>;
+  avgWeightG: ArrayLike<number>;
+  feedKg: ArrayLike<number>;
+  growthKg: ArrayLike<number>;
+  deaths: ArrayLike<number>;
 }
 
-export function weekly(rows: DailyStock[]): WeekRow[] {
+export function weekly(s: DailySeries): WeekRow[] {
   const out: WeekRow[] = [];
   let cur: WeekRow | null = null;
   let curStart = NaN;
-  for (const r of rows) {
-    const ws = weekStart(r.day);
+  const n = s.population.length;
+  for (let i = 0; i < n; i++) {
+    const day = s.firstDay + i;
+    const ws = weekStart(day);
     if (ws !== curStart) {
       curStart = ws;
       cur = { week_start: formatIsoDate(ws), week_end: formatIsoDate(ws + 6), avg_weight_g: null, population: 0, biomass_kg: 0, feed_kg: 0, growth_kg: 0, deaths: 0 };
       out.push(cur);
     }
-    cur!.population = r.population;
-    cur!.biomass_kg = r.biomassKg;
-    cur!.avg_weight_g = r.avgWeightG;
-    cur!.feed_kg += r.feedKg;
-    cur!.growth_kg += r.growthKg;
-    cur!.deaths += r.deaths;
+    const p = s.population[i]!;
+    cur!.population = p;
+    cur!.biomass_kg = (p * s.avgWeightG[i]!) / 1000;
+    cur!.avg_weight_g = p > 0 ? s.avgWeightG[i]! : null;
+    cur!.feed_kg += s.feedKg[i]!;
+    cur!.growth_kg += s.growthKg[i]!;
+    cur!.deaths += s.deaths[i]!;
   }
   return out;
 }
@@ -46,18 +49,17 @@ export interface AssignmentDaily {
   deaths: ArrayLike<number>;
 }
 
-export function batchDaily(series: AssignmentDaily[], batchStart: number, containerCount: number): BatchState[] {
+export function batchDaily(series: AssignmentDaily[], batchStart: number): { states: BatchState[]; series: DailySeries } {
   let lo = Infinity, hi = -Infinity;
   for (const s of series) {
     if (s.population.length === 0) continue;
     lo = Math.min(lo, s.firstDay);
     hi = Math.max(hi, s.firstDay + s.population.length - 1);
   }
-  if (lo > hi) return [];
+  if (lo > hi) return { states: [], series: { firstDay: 0, population: [], avgWeightG: [], feedKg: [], growthKg: [], deaths: [] } };
   const n = hi - lo + 1;
   const pop = new Float64Array(n), bio = new Float64Array(n), feed = new Float64Array(n), growth = new Float64Array(n), deaths = new Float64Array(n);
   const holders = new Int32Array(n);
-  const seen = new Int32Array(containerCount * 0 + 1); void seen;
   const mark = new Map<number, Uint8Array>();
   for (const s of series) {
     const off = s.firstDay - lo;
@@ -75,14 +77,16 @@ export function batchDaily(series: AssignmentDaily[], batchStart: number, contai
     }
   }
   const out: BatchState[] = new Array(n);
+  const avg = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const day = lo + k;
+    avg[k] = pop[k]! > 0 ? (bio[k]! * 1000) / pop[k]! : 0;
     out[k] = {
       date: formatIsoDate(day), day_number: day - batchStart + 1,
-      avg_weight_g: pop[k]! > 0 ? (bio[k]! * 1000) / pop[k]! : null,
+      avg_weight_g: pop[k]! > 0 ? avg[k]! : null,
       population: pop[k]!, biomass_kg: bio[k]!, container_count: holders[k]!,
       feed_kg: feed[k]!, growth_kg: growth[k]!, deaths: deaths[k]!,
     };
   }
-  return out;
+  return { states: out, series: { firstDay: lo, population: pop, avgWeightG: avg, feedKg: feed, growthKg: growth, deaths } };
 }

@@ -34,6 +34,17 @@ export interface Row {
   feedRecorded: boolean;
 }
 
+/** A class, not literals: one stable hidden class keeps the 8,000-row walk allocation-cheap. */
+export class DayRow implements Row {
+  feedKg = 0;
+  feedRecorded = false;
+  constructor(
+    public day: number, public stage: number, public avgWeightG: number, public population: number, public deaths: number,
+    public growthKg: number, public countDeviation: number, public anchorType: AnchorType | null, public weightSource: WeightSource,
+    public evidenceConf: number, public mortalityRecorded: boolean, public mortalityCarry: number,
+  ) {}
+}
+
 export interface AnchorResult {
   assignment: number;
   day: number;
@@ -96,6 +107,8 @@ export interface ResumePoint {
   day: number;
   rows: Row[][];
   anchors: AnchorResult[];
+  /** Computed warnings about days before `day`. */
+  warnings?: Warning[];
 }
 
 export function containerTemps(prep: Prepared): TempSeries[] {
@@ -107,7 +120,7 @@ export function containerTemps(prep: Prepared): TempSeries[] {
 export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSeries[]): SimulationResult {
   const { stages, assignments, batchStart, asOf } = prep;
   const errors: InputError[] = [];
-  const warnings: Warning[] = [];
+  const warnings: Warning[] = resume?.warnings ? resume.warnings.slice() : [];
   const E = (record: string, field: string, message: string) => errors.push({ record, field, message });
   temps ??= containerTemps(prep);
   const anchors: AnchorResult[] = resume ? resume.anchors.slice() : [];
@@ -144,14 +157,14 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
       sp.pathC.push(cNew);
       sp.G.push(sp.G[i - 1]! + tgc * tPos);
       if (stages.feeds[sPrev]) sp.feedingDD += tPos;
-      const x = a.days.get(k);
+      const x = a.dense[k - batchStart];
       sp.pathStage.push(advanceStage(stages, sPrev, cNew * cNew * cNew, k - batchStart + 1, x ? x.explicitStage : -1));
       sp.filled = k;
     }
   }
   function planSpan(c: Carry, s: number, wS: number, stageS: number): Span {
     const e = nextCut(c.a, s);
-    const x = e !== Infinity ? c.a.days.get(e) : undefined;
+    const x = e !== Infinity ? c.a.dense[e - batchStart] : undefined;
     const bridge = !!(x && x.anchor && !x.anchor.endOfDay);
     const sp: Span = {
       s, cs: Math.cbrt(wS), e, bridge, cB: bridge ? Math.cbrt(x!.anchor!.valueG) : 0, bValue: bridge ? x!.anchor!.valueG : 0,
@@ -183,60 +196,76 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
   }
 
   // ---- the day loop --------------------------------------------------------------------------
+  // `active`: assignments with fish at the end of yesterday, in assignment-id order.
+  let active: Carry[] = carries.filter((c) => c.started && !c.done);
+  const startsOn = new Map<number, Carry[]>();
+  for (const c of carries) {
+    if (c.started || c.a.firstDay === null || c.a.firstDay < startDay) continue;
+    let l = startsOn.get(c.a.firstDay);
+    if (!l) startsOn.set(c.a.firstDay, (l = []));
+    l.push(c);
+  }
   const pending: Carry[] = [];
+  const shareOf = new Float64Array(carries.length);
   for (let d = startDay; d <= asOf; d++) {
     const dn = d - batchStart + 1;
+    const k = d - batchStart;
     // Batch-level mortality: split once over yesterday's populations.
     const bm = prep.batchMortality.get(d);
-    let shares: Map<number, number> | null = null;
     if (bm) {
-      const holders = carries.filter((c) => c.started && !c.done && c.N > 0);
-      if (holders.length === 0) {
+      if (active.length === 0) {
         E(bm.ids.slice().sort()[0]!, 'assignment_id', `batch-level mortality on ${fmt(d)}: no assignment of the batch had fish at the end of the previous day`);
       } else {
-        const split = splitByLargestRemainder(bm.count, holders.map((c) => ({ id: c.a.id, n: c.N })));
-        shares = new Map();
-        holders.forEach((c, i) => shares!.set(c.a.idx, split[i]!));
+        const split = splitByLargestRemainder(bm.count, active.map((c) => ({ id: c.a.id, n: c.N })));
+        active.forEach((c, i) => { shareOf[c.a.idx] = split[i]!; });
       }
     }
 
     // Phase A: growth, deaths and outflows of every assignment that had fish yesterday.
-    for (const c of carries) {
-      if (!c.started || c.done) continue;
-      const x = c.a.days.get(d);
-      growAndDie(c, d, dn, x, shares ? shares.get(c.a.idx) ?? 0 : 0, !!bm);
+    for (const c of active) {
+      const x = c.a.dense[k];
+      growAndDie(c, d, dn, x, bm ? shareOf[c.a.idx]! : 0, !!bm);
       outflows(c, d, x);
     }
     // Phase B: assignments whose first day is today, each after the sources feeding it.
-    pending.length = 0;
-    for (const c of carries) if (!c.started && c.a.firstDay === d) pending.push(c);
-    const doneToday = new Set<number>();
-    let guard = pending.length + 1;
-    while (pending.length > 0 && guard-- > 0) {
-      for (let i = 0; i < pending.length; i++) {
-        const c = pending[i]!;
-        const x = c.a.days.get(d)!;
-        const ready = x.transfersIn.every((t) => {
-          const src = carries[t.source]!;
-          return src.started ? doneToday.has(t.source) || src.a.firstDay !== d : false;
-        });
-        if (!ready) continue;
-        firstDayOf(c, d, dn, x, !!bm);
-        doneToday.add(c.a.idx);
-        pending.splice(i, 1);
-        i--;
+    const starting = startsOn.get(d);
+    if (starting) {
+      pending.length = 0;
+      pending.push(...starting);
+      const doneToday = new Set<number>();
+      let guard = pending.length + 1;
+      while (pending.length > 0 && guard-- > 0) {
+        for (let i = 0; i < pending.length; i++) {
+          const c = pending[i]!;
+          const x = c.a.dense[k]!;
+          const ready = x.transfersIn.every((t) => {
+            const src = carries[t.source]!;
+            return src.started ? doneToday.has(t.source) || src.a.firstDay !== d : false;
+          });
+          if (!ready) continue;
+          firstDayOf(c, d, dn, x, !!bm);
+          doneToday.add(c.a.idx);
+          pending.splice(i, 1);
+          i--;
+        }
+      }
+      for (const c of pending) {
+        const x = c.a.dense[k]!;
+        const t = x.transfersIn.find((t) => !carries[t.source]!.started || carries[t.source]!.a.firstDay === d) ?? x.transfersIn[0]!;
+        E(t.id, 'source_assignment_id', `transfer ${t.id} on ${fmt(d)} moves fish out of ${assignments[t.source]!.id}, which has no fish that day`);
+        c.started = true; c.done = true;
       }
     }
-    for (const c of pending) {
-      const x = c.a.days.get(d)!;
-      const t = x.transfersIn.find((t) => !carries[t.source]!.started || carries[t.source]!.a.firstDay === d) ?? x.transfersIn[0]!;
-      E(t.id, 'source_assignment_id', `transfer ${t.id} on ${fmt(d)} moves fish out of ${assignments[t.source]!.id}, which has no fish that day`);
-      c.started = true; c.done = true;
-    }
     // Phase C: inflows, end-of-day anchors and stages of the assignments that had fish yesterday.
-    for (const c of carries) {
-      if (!c.started || c.done || c.rows.length === 0 || c.rows[c.rows.length - 1]!.day === d) continue;
-      finishDay(c, d, dn, c.a.days.get(d));
+    let emptied = false;
+    for (const c of active) {
+      finishDay(c, d, dn, c.a.dense[k]);
+      if (c.done) emptied = true;
+    }
+    if (emptied) active = active.filter((c) => !c.done);
+    if (starting) {
+      for (const c of starting) if (!c.done) active.push(c);
+      active.sort((p, q) => p.a.idx - q.a.idx);
     }
     if (errors.length > 50) break;
   }
@@ -330,7 +359,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
     for (const r of x.removals) if (r.weightG !== null && !r.closes) { selFish += r.count; selMass += r.count * r.weightG; selIds.push(r.id); }
     if (selFish > 0 && Nc - selFish > 0) {
       const w2 = (Nc * c.W1 - selMass) / (Nc - selFish);
-      if (w2 <= 0) warnings.push({ record: selIds.sort()[0]!, message: `the selective outflows of ${c.a.id} on ${fmt(d)} would leave fish of ${w2.toFixed(2)} g behind; the fish left keep ${c.W1.toFixed(2)} g` });
+      if (w2 <= 0) warnings.push({ record: selIds.sort()[0]!, date: fmt(d), message: `the selective outflows of ${c.a.id} on ${fmt(d)} would leave fish of ${w2.toFixed(2)} g behind; the fish left keep ${c.W1.toFixed(2)} g` });
       else c.W2 = w2;
     }
     let N2 = Nc - out;
@@ -339,7 +368,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
       if (N2 > 0) {
         if (N2 > tolerance(N1)) {
           const rec = [...x.transfersOut.filter((t) => t.closes).map((t) => t.id), ...x.removals.filter((r) => r.closes).map((r) => r.id)].sort()[0]!;
-          warnings.push({ record: rec, message: `${rec} on ${fmt(d)} empties ${c.a.id}, but ${num(N2)} fish of the estimate were not found (booked as a count deviation)` });
+          warnings.push({ record: rec, date: fmt(d), message: `${rec} on ${fmt(d)} empties ${c.a.id}, but ${num(N2)} fish of the estimate were not found (booked as a count deviation)` });
         }
         c.dev -= N2;
       }
@@ -460,11 +489,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
   }
 
   function pushRow(c: Carry, d: number, stage: number, w: number, n: number, growthKg: number, anchorType: AnchorType | null, weightSource: WeightSource, evidence: number) {
-    c.rows.push({
-      day: d, stage, avgWeightG: w, population: n, deaths: c.deaths, growthKg, countDeviation: c.dev,
-      anchorType, weightSource, evidenceConf: evidence, mortalityRecorded: c.recorded, mortalityCarry: c.acc,
-      feedKg: 0, feedRecorded: false,
-    });
+    c.rows.push(new DayRow(d, stage, w, n, c.deaths, growthKg, c.dev, anchorType, weightSource, evidence, c.recorded, c.acc));
   }
 
   function checkSampleSizes(c: Carry, d: number, x: DayInputs, nBefore: number, nEnd: number) {
