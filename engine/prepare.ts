@@ -51,6 +51,7 @@ export interface DayInputs {
   mortalityIds: string[];
   mortalityCount: number;
   feedKg: number;
+  feedParts: { id: string; kg: number }[];
   feedIds: string[];
   /** Ids of samples (any kind) and their sizes, for the size check against the population. */
   samples: { id: string; size: number }[];
@@ -98,7 +99,7 @@ export interface Prepared {
   assignmentIndex: Map<string, number>;
   temps: ContainerTemps[];
   batchMortality: Map<number, { count: number; ids: string[] }>;
-  containerFeed: Map<number, Map<number, { kg: number; ids: string[] }>>;
+  containerFeed: Map<number, Map<number, { kg: number; ids: string[]; parts: { id: string; kg: number }[] }>>;
   warnings: Warning[];
 }
 
@@ -113,7 +114,7 @@ const fmtInt = (n: number) => n.toLocaleString('en-US');
 function newDay(): DayInputs {
   return {
     placements: [], transfersIn: [], transfersOut: [], removals: [], mortalityIds: [], mortalityCount: 0,
-    feedKg: 0, feedIds: [], samples: [], needsFish: [], explicitStage: -1, explicitStageId: null,
+    feedKg: 0, feedParts: [], feedIds: [], samples: [], needsFish: [], explicitStage: -1, explicitStageId: null,
     anchor: null, hasInflow: false, hasSelectiveOut: false,
   };
 }
@@ -531,7 +532,7 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
       b.count += r.count as number; b.ids.push(id);
     }
   });
-  const containerFeed = new Map<number, Map<number, { kg: number; ids: string[] }>>();
+  const containerFeed = new Map<number, Map<number, { kg: number; ids: string[]; parts: { id: string; kg: number }[] }>>();
   listOf('feed').forEach((r, i) => {
     const id = recId('feed', r, i);
     const d = recDate(id, r);
@@ -541,7 +542,7 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
     if (hasA === hasC) { E(id, hasA ? 'container_id' : 'assignment_id', 'a feed record carries exactly one of assignment_id and container_id'); return; }
     if (hasA) {
       const a = recAssignment(id, r);
-      if (a && okKg && inScope(d)) { const day = dayOf(a, d); day.feedKg += r.kg as number; day.feedIds.push(id); day.needsFish.push(id); }
+      if (a && okKg && inScope(d)) { const day = dayOf(a, d); day.feedParts.push({ id, kg: r.kg as number }); day.feedIds.push(id); day.needsFish.push(id); }
     } else {
       const ci = typeof r.container_id === 'string' ? containerIndex.get(r.container_id) : undefined;
       if (ci === undefined) { E(id, 'container_id', `unknown container ${JSON.stringify(r.container_id)}`); return; }
@@ -549,8 +550,8 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
         let m = containerFeed.get(ci);
         if (!m) containerFeed.set(ci, (m = new Map()));
         let x = m.get(d);
-        if (!x) m.set(d, (x = { kg: 0, ids: [] }));
-        x.kg += r.kg as number; x.ids.push(id);
+        if (!x) m.set(d, (x = { kg: 0, ids: [], parts: [] }));
+        x.parts.push({ id, kg: r.kg as number }); x.ids.push(id);
       }
     }
   });
@@ -560,17 +561,23 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
     const s = stageIdx(id, 'stage', r.stage);
     if (a && s >= 0 && inScope(d)) {
       const day = dayOf(a, d);
-      if (s > day.explicitStage) { day.explicitStage = s; day.explicitStageId = id; }
+      if (s > day.explicitStage || (s === day.explicitStage && id < day.explicitStageId!)) { day.explicitStage = s; day.explicitStageId = id; }
     }
   });
 
   // --- temperatures -----------------------------------------------------------------------------
+  // Daily means must not depend on the order of the readings: values are summed in fixed point
+  // (1e-9 °C), where integer addition is exact, and a lone value is kept as it is.
+  const FIXED = 1e9;
   const sums = containers.map(() => new Map<number, number>());
   const counts = containers.map(() => new Map<number, number>());
+  const lone = containers.map(() => new Map<number, number>());
   const addTemp = (ci: number, d: number, v: number) => {
     const s = sums[ci]!, c = counts[ci]!;
-    s.set(d, (s.get(d) ?? 0) + v);
-    c.set(d, (c.get(d) ?? 0) + 1);
+    s.set(d, (s.get(d) ?? 0) + Math.round(v * FIXED));
+    const n = (c.get(d) ?? 0) + 1;
+    c.set(d, n);
+    if (n === 1) lone[ci]!.set(d, v);
   };
   const readings = doc.temperature_readings;
   if (present(readings)) {
@@ -610,11 +617,37 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
   const temps: ContainerTemps[] = containers.map((_, ci) => {
     const measured = new Map<number, number>();
     const c = counts[ci]!;
-    for (const [d, s] of sums[ci]!) measured.set(d, s / c.get(d)!);
+    for (const [d, s] of sums[ci]!) { const n = c.get(d)!; measured.set(d, n === 1 ? lone[ci]!.get(d)! : s / n / FIXED); }
     return { measured };
   });
 
   if (errors.length > 0 || batchStart === null || asOf === null) return { ok: false, errors: sortErrors(errors) };
+
+  // Outside 4–16 °C the TGC model is not validated: say so once per container.
+  temps.forEach((t, ci) => {
+    let n = 0, first = Infinity, lo = Infinity, hi = -Infinity;
+    for (const [d, v] of t.measured) {
+      if (d < batchStart || d > asOf || (v >= 4 && v <= 16)) continue;
+      n++; if (d < first) first = d; if (v < lo) lo = v; if (v > hi) hi = v;
+    }
+    if (n > 0) warnings.push({ record: containers[ci]!.id, field: 'temperature', message: `container ${containers[ci]!.id} has ${n} measured day${n > 1 ? 's' : ''} outside 4–16 °C (from ${formatIsoDate(first)}; ${lo.toFixed(1)}–${hi.toFixed(1)} °C), where the TGC model is not validated` });
+  });
+
+  // Results must not depend on input order: per-day lists in id order, sums taken in that order.
+  const byId = <T extends { id: string }>(p: T, q: T) => (p.id < q.id ? -1 : p.id > q.id ? 1 : 0);
+  for (const a of assignments) for (const x of a.days.values()) {
+    x.placements.sort(byId); x.transfersIn.sort(byId); x.transfersOut.sort(byId); x.removals.sort(byId);
+    x.samples.sort(byId); x.mortalityIds.sort(); x.feedIds.sort(); x.needsFish.sort();
+    x.feedParts.sort(byId);
+    x.feedKg = 0;
+    for (const f of x.feedParts) x.feedKg += f.kg;
+  }
+  for (const m of containerFeed.values()) for (const x of m.values()) {
+    x.parts.sort(byId); x.ids.sort();
+    x.kg = 0;
+    for (const f of x.parts) x.kg += f.kg;
+  }
+  for (const m of candidates.values()) for (const l of m.values()) l.sort(byId);
 
   // --- first days, anchors, cut days ----------------------------------------------------------------
   for (const a of assignments) {
@@ -634,6 +667,7 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
     for (const [d, x] of a.days) a.dense[d - batchStart] = x;
   }
 
+  warnings.sort((p, q) => (p.record < q.record ? -1 : p.record > q.record ? 1 : p.message < q.message ? -1 : p.message > q.message ? 1 : 0));
   return {
     ok: true,
     prep: {
