@@ -1,6 +1,7 @@
 /** `assimilate FILE [--as-of DATE] [--format json|csv]`: runs the engine on a batch document. */
 import { readFileSync } from 'node:fs';
-import { assimilate, type StatesDocument } from '../engine';
+import { computeStates, prepare, type StatesDocument } from '../engine';
+import { parseBatchDocument, type ReadingAggregator } from '../engine/readings';
 import { csvLine } from './csv';
 import { optString, UsageError, type ParsedArgs } from './args';
 import { siteToday } from './today';
@@ -29,16 +30,20 @@ export function runAssimilate(args: ParsedArgs, out: (s: string) => void, err: (
   const format = optString(args, 'format') ?? 'json';
   if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, got ${JSON.stringify(format)}`);
   const asOf = optString(args, 'as-of');
-  let text: string;
+  // Peak memory matters (a 900-day batch is ~30 MB of JSON): the text and the parsed document are
+  // dropped as soon as the next stage holds what it needs.
+  let text: Uint8Array | null;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    text = readFileSync(file === '-' ? 0 : file);
   } catch (e) {
     err(`${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     return 2;
   }
   let doc: unknown;
+  let readings: ReadingAggregator | null = null;
   try {
-    doc = JSON.parse(text);
+    ({ doc, readings } = parseBatchDocument(text!));
+    text = null;
   } catch (e) {
     const errors = [{ record: 'document', field: 'format', message: `${file} is not valid JSON: ${(e as Error).message}` }];
     for (const x of errors) err(`${x.record}: ${x.field}: ${x.message}`);
@@ -46,7 +51,9 @@ export function runAssimilate(args: ParsedArgs, out: (s: string) => void, err: (
     return 2;
   }
   const tz = typeof doc === 'object' && doc !== null ? (doc as { site?: { timezone?: string } }).site?.timezone : undefined;
-  const result = assimilate(doc, { asOf, today: siteToday(tz) });
+  const prepared = prepare(doc, { asOf, today: siteToday(tz), readings });
+  doc = null;
+  const result = prepared.ok ? computeStates(prepared.prep) : prepared;
   if (!result.ok) {
     for (const x of result.errors) err(`${x.record}: ${x.field}: ${x.message}`);
     if (format === 'json') out(JSON.stringify({ errors: result.errors }, null, 1) + '\n');

@@ -9,7 +9,8 @@ import type {
 } from './document';
 import { parseIsoDate, formatIsoDate } from './dates';
 import { DEFAULT_STAGES, type StageTable } from './stages';
-import { LocalDayResolver, isValidTimeZone, timestampLocalDay } from './timezone';
+import { LocalDayResolver, isValidTimeZone } from './timezone';
+import { ReadingAggregator, FIXED_POINT, type DaySum } from './readings';
 import type { Profile } from './profile';
 import { selectionShift } from './selection';
 
@@ -121,7 +122,14 @@ function newDay(): DayInputs {
 
 interface AnchorCandidate { type: AnchorType; valueG: number; weight: number; id: string; selective: boolean }
 
-export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = {}): PrepareResult {
+export interface PrepareOptions {
+  asOf?: string;
+  today?: string;
+  /** Readings already folded while parsing (`parseBatchDocument`); the document's own list is then ignored. */
+  readings?: ReadingAggregator | null;
+}
+
+export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult {
   const errors: InputError[] = [];
   const warnings: Warning[] = [];
   const E = (record: string, field: string, message: string) => { errors.push({ record, field, message }); };
@@ -566,42 +574,32 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
   });
 
   // --- temperatures -----------------------------------------------------------------------------
-  // Daily means must not depend on the order of the readings: values are summed in fixed point
-  // (1e-9 °C), where integer addition is exact, and a lone value is kept as it is.
-  const FIXED = 1e9;
-  const sums = containers.map(() => new Map<number, number>());
-  const counts = containers.map(() => new Map<number, number>());
-  const lone = containers.map(() => new Map<number, number>());
-  const addTemp = (ci: number, d: number, v: number) => {
-    const s = sums[ci]!, c = counts[ci]!;
-    s.set(d, (s.get(d) ?? 0) + Math.round(v * FIXED));
-    const n = (c.get(d) ?? 0) + 1;
-    c.set(d, n);
-    if (n === 1) lone[ci]!.set(d, v);
-  };
-  const readings = doc.temperature_readings;
-  if (present(readings)) {
-    if (!Array.isArray(readings)) E('temperature_readings', 'temperature_readings', 'temperature_readings must be a list');
-    else {
-      let lastCid: unknown = undefined, lastCi: number | undefined = undefined;
-      for (let i = 0; i < readings.length; i++) {
-        const r = readings[i] as unknown as Record<string, unknown>;
-        if (!isObj(r)) { E(`temperature_readings[${i}]`, 'temperature_readings', 'each reading must be an object'); continue; }
-        const cid = r.container_id;
-        let ci: number | undefined;
-        if (cid === lastCid) ci = lastCi; else { ci = typeof cid === 'string' ? containerIndex.get(cid) : undefined; lastCid = cid; lastCi = ci; }
-        const name = `${String(cid)} ${String(r.timestamp)}`;
-        if (ci === undefined) { E(name, 'container_id', `unknown container ${JSON.stringify(cid)}`); continue; }
-        const d = timestampLocalDay(r.timestamp, resolver);
-        if (d === null) { E(name, 'timestamp', `timestamp must be ISO 8601 (e.g. 2024-01-11T08:00:00+00:00), got ${JSON.stringify(r.timestamp)}`); continue; }
-        const v = r.value;
-        if (!isNum(v)) { E(name, 'value', `value must be a temperature in °C, got ${JSON.stringify(v)}`); continue; }
-        if (v < -3 || v > 40) { warnings.push({ record: name, field: 'value', message: `reading ${v} °C in ${String(cid)} at ${String(r.timestamp)} is outside −3…40 °C and was dropped` }); continue; }
-        if (asOf !== null && d > asOf) continue;
-        addTemp(ci, d, v);
-      }
+  // Readings fold into per container-day sums (readings.ts); daily means count as one value each.
+  let agg = opts.readings ?? null;
+  if (agg && (site?.timezone ?? null) !== agg.timezone) agg = null;
+  if (!agg) {
+    agg = new ReadingAggregator(resolver, typeof site?.timezone === 'string' ? site.timezone : null);
+    const readings = doc.temperature_readings;
+    if (present(readings)) {
+      if (!Array.isArray(readings)) E('temperature_readings', 'temperature_readings', 'temperature_readings must be a list');
+      else for (let i = 0; i < readings.length; i++) agg.add(readings[i], i);
     }
   }
+  for (const e of agg.errors) errors.push(e);
+  for (const w of agg.warnings) warnings.push(w);
+  const sums = containers.map(() => new Map<number, DaySum>());
+  for (const [cid, days] of agg.byContainer) {
+    const ci = containerIndex.get(cid);
+    if (ci === undefined) { E(`${cid}`, 'container_id', `temperature readings name unknown container ${JSON.stringify(cid)}`); continue; }
+    const m = sums[ci]!;
+    for (const [d, x] of days) if (asOf === null || d <= asOf) m.set(d, { sum: x.sum, n: x.n, lone: x.lone });
+  }
+  const addTemp = (ci: number, d: number, v: number) => {
+    const m = sums[ci]!;
+    const x = m.get(d);
+    if (x) { x.sum += Math.round(v * FIXED_POINT); x.n++; }
+    else m.set(d, { sum: Math.round(v * FIXED_POINT), n: 1, lone: v });
+  };
   listOf('temperature_daily').forEach((r) => {
     const cid = r.container_id;
     const name = `${String(cid)} ${String(r.date)}`;
@@ -616,8 +614,7 @@ export function prepare(raw: unknown, opts: { asOf?: string; today?: string } = 
   });
   const temps: ContainerTemps[] = containers.map((_, ci) => {
     const measured = new Map<number, number>();
-    const c = counts[ci]!;
-    for (const [d, s] of sums[ci]!) { const n = c.get(d)!; measured.set(d, n === 1 ? lone[ci]!.get(d)! : s / n / FIXED); }
+    for (const [d, x] of sums[ci]!) measured.set(d, x.n === 1 ? x.lone : x.sum / x.n / FIXED_POINT);
     return { measured };
   });
 

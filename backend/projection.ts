@@ -1,0 +1,153 @@
+/**
+ * Events → projection tables, and the dirty markers they imply. The same function serves local
+ * writes (inside the write transaction) and, later, events pulled by sync.
+ */
+import type Database from 'better-sqlite3';
+import type { StoredEvent } from './events/append';
+import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_LOG, toColumn, type EntityKind } from './kinds';
+import { timestampDate } from './time';
+
+/** The from-date meaning "recompute from scratch". */
+export const FULL = '0000-01-01';
+
+export class Projector {
+  private readonly stmts = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+
+  private st(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.stmts.set(sql, s); }
+    return s;
+  }
+
+  markDirty(batchId: string, fromDate: string): void {
+    this.st(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
+      ON CONFLICT(batch_id) DO UPDATE SET from_date = min(from_date, excluded.from_date), generation = generation + 1`).run(batchId, fromDate);
+  }
+
+  private dirtyAll(): string[] {
+    const ids = (this.st('SELECT id FROM batches').all() as { id: string }[]).map((r) => r.id);
+    for (const id of ids) this.markDirty(id, FULL);
+    return ids;
+  }
+
+  private dirtyContainer(containerId: string, fromDate: string): string[] {
+    const ids = (this.st('SELECT DISTINCT batch_id FROM assignments WHERE container_id = ?').all(containerId) as { batch_id: string }[]).map((r) => r.batch_id);
+    for (const id of ids) this.markDirty(id, fromDate);
+    return ids;
+  }
+
+  private row(kind: EntityKind, id: string): Record<string, unknown> | undefined {
+    return this.st(`SELECT * FROM ${kind.table} WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+  }
+
+  private insert(kind: EntityKind, id: string, payload: Record<string, unknown>, eventId: string): void {
+    const cols = Object.keys(kind.cols).filter((c) => payload[c] !== undefined);
+    const sql = `INSERT INTO ${kind.table} (id, ${cols.join(', ')}, updated_by_event) VALUES (?, ${cols.map(() => '?').join(', ')}, ?)`;
+    this.st(sql).run(id, ...cols.map((c) => toColumn(kind.cols[c]!, payload[c])), eventId);
+  }
+
+  private update(kind: EntityKind, id: string, patch: Record<string, unknown>, eventId: string): void {
+    const cols = Object.keys(patch).filter((c) => c in kind.cols);
+    const sets = [...cols.map((c) => `${c} = ?`), 'updated_by_event = ?'];
+    this.st(`UPDATE ${kind.table} SET ${sets.join(', ')} WHERE id = ?`).run(...cols.map((c) => toColumn(kind.cols[c]!, patch[c])), eventId, id);
+  }
+
+  private setVoided(kind: EntityKind, id: string, voided: boolean, eventId: string): void {
+    this.st(`UPDATE ${kind.table} SET voided = ?, updated_by_event = ? WHERE id = ?`).run(voided ? 1 : 0, eventId, id);
+  }
+
+  private siteTz(): string {
+    return (this.st('SELECT timezone FROM site LIMIT 1').get() as { timezone: string } | undefined)?.timezone ?? 'UTC';
+  }
+
+  /** Applies one event; returns the batches it made dirty. */
+  apply(ev: StoredEvent): string[] {
+    const payload = JSON.parse(ev.payload) as Record<string, unknown>;
+    const kindName = ev.type.slice(ev.type.lastIndexOf('.') + 1);
+    const id = ev.entity_id;
+
+    if (ev.entity_type === STAGE_TABLE) {
+      this.st('DELETE FROM stages WHERE site_id = ?').run(id);
+      const stages = (kindName === 'voided' ? [] : (payload.stages ?? (payload.patch as Record<string, unknown> | undefined)?.stages ?? [])) as Record<string, unknown>[];
+      const ins = this.st(`INSERT INTO stages (site_id, name, ord, min_weight_g, max_weight_g, feeds, duration_days, environment, baseline_tgc, updated_by_event)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const s of stages) ins.run(id, s.name, s.order, s.min_weight_g, s.max_weight_g, s.feeds ? 1 : 0, s.duration_days ?? null, s.environment, s.baseline_tgc ?? null, ev.event_id);
+      return this.dirtyAll();
+    }
+
+    if (ev.entity_type === TEMPERATURE_LOG) {
+      const lo = `${id}:`, hi = `${id};`;
+      if (kindName === 'recorded') {
+        const tz = this.siteTz();
+        const cid = payload.container_id as string;
+        const ins = this.st('INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event) VALUES (?, NULL, ?, ?, ?, ?, ?)');
+        let min: string | null = null;
+        (payload.readings as { timestamp: string; value: number }[]).forEach((r, i) => {
+          const d = timestampDate(tz, r.timestamp) ?? r.timestamp.slice(0, 10);
+          if (min === null || d < min) min = d;
+          ins.run(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
+        });
+        return min === null ? [] : this.dirtyContainer(cid, min);
+      }
+      const voided = kindName === 'voided';
+      this.st('UPDATE temperature_readings SET voided = ?, updated_by_event = ? WHERE id >= ? AND id < ?').run(voided ? 1 : 0, ev.event_id, lo, hi);
+      const r = this.st('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
+      return r.container_id && r.d ? this.dirtyContainer(r.container_id, r.d) : [];
+    }
+
+    const kind = ENTITY_BY_NAME.get(ev.entity_type);
+    if (!kind) throw new Error(`unknown entity type ${ev.entity_type}`);
+    const before = this.row(kind, id);
+    switch (kindName) {
+      case 'recorded': {
+        const p = { ...payload };
+        if (kind.entity === 'temperature_reading' && typeof p.timestamp === 'string') p.date = timestampDate(this.siteTz(), p.timestamp) ?? p.timestamp.slice(0, 10);
+        this.insert(kind, id, p, ev.event_id);
+        break;
+      }
+      case 'corrected': {
+        const patch = { ...(payload.patch as Record<string, unknown>) };
+        if (kind.entity === 'temperature_reading' && typeof patch.timestamp === 'string') patch.date = timestampDate(this.siteTz(), patch.timestamp) ?? patch.timestamp.slice(0, 10);
+        this.update(kind, id, patch, ev.event_id);
+        break;
+      }
+      case 'voided': this.setVoided(kind, id, true, ev.event_id); break;
+      case 'restored': this.setVoided(kind, id, false, ev.event_id); break;
+      default: throw new Error(`unknown event kind ${ev.type}`);
+    }
+    const after = this.row(kind, id)!;
+    return this.dirtyFor(kind, before, after);
+  }
+
+  private dirtyFor(kind: EntityKind, before: Record<string, unknown> | undefined, after: Record<string, unknown>): string[] {
+    const m = MEASUREMENT_BY_ENTITY.get(kind.entity);
+    if (m) {
+      const dates = [before?.date, after.date].filter((d): d is string => typeof d === 'string');
+      const from = dates.sort()[0] ?? FULL;
+      if (m.containerLevel) {
+        const cs = new Set([before?.container_id, after.container_id].filter((c): c is string => typeof c === 'string'));
+        return [...cs].flatMap((c) => this.dirtyContainer(c, from));
+      }
+      const bs = new Set([before?.batch_id, after.batch_id].filter((b): b is string => typeof b === 'string'));
+      for (const b of bs) this.markDirty(b, from);
+      return [...bs];
+    }
+    switch (kind) {
+      case CORE.site: return this.dirtyAll();
+      case CORE.container: return this.dirtyContainer(after.id as string, FULL);
+      case CORE.scenario: {
+        const ids = (this.st('SELECT id FROM batches WHERE scenario_id = ?').all(after.id) as { id: string }[]).map((r) => r.id);
+        for (const b of ids) this.markDirty(b, FULL);
+        return ids;
+      }
+      case CORE.batch: this.markDirty(after.id as string, FULL); return [after.id as string];
+      case CORE.assignment: {
+        const bs = new Set([before?.batch_id, after.batch_id].filter((b): b is string => typeof b === 'string'));
+        for (const b of bs) this.markDirty(b, FULL);
+        return [...bs];
+      }
+      default: return [];
+    }
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Recomputing dirty batches: build the batch document, run the engine (incrementally from the
+ * dirty day when stored states are compatible), then in one transaction write only the states
+ * that changed, drop states that no longer exist, store the batch outputs and clear the dirty
+ * marker unless the batch was re-dirtied meanwhile (generation check). Engine errors are stored
+ * per batch and park the marker until the next edit; they never throw.
+ */
+import type Database from 'better-sqlite3';
+import {
+  assimilate, diff, recomputeFrom, ENGINE_VERSION,
+  type AssignmentState, type BatchState, type InputError, type StatesDocument, type StateChanges,
+} from '../../engine/index';
+import { buildBatchDocument } from './batch-document';
+import { FULL } from '../projection';
+
+export interface RecomputeOutcome {
+  batch_id: string;
+  as_of: string;
+  ok: boolean;
+  changed_states: number;
+  errors: InputError[];
+  /** false when the batch was edited during the computation (it stays dirty). */
+  cleared: boolean;
+  ms: number;
+}
+
+export interface RecomputeHooks {
+  progress?(p: { batch_id: string; done: number; total: number }): void;
+  fresh?(o: RecomputeOutcome): void;
+}
+
+interface DirtyRow { batch_id: string; from_date: string; generation: number; failed_generation: number | null }
+
+const STATE_COLS = ['assignment_id', 'date', 'batch_id', 'container_id', 'day_number', 'stage', 'avg_weight_g', 'population', 'biomass_kg',
+  'temp_c', 'deaths', 'feed_kg', 'growth_kg', 'anchor_type', 'count_deviation', 'mortality_carry', 'src_weight', 'src_temp',
+  'src_mortality', 'src_feed', 'conf_weight', 'conf_temp', 'conf_mortality', 'conf_feed', 'conf_overall'] as const;
+const BATCH_COLS = ['batch_id', 'date', 'day_number', 'avg_weight_g', 'population', 'biomass_kg', 'container_count', 'feed_kg', 'growth_kg', 'deaths'] as const;
+
+export class Recomputer {
+  private readonly s: Record<string, Database.Statement>;
+
+  constructor(private readonly db: Database.Database, private readonly today: () => string, private readonly now: () => Date = () => new Date()) {
+    const q = (sql: string) => db.prepare(sql);
+    this.s = {
+      dirtyAll: q('SELECT * FROM dirty_batches WHERE failed_generation IS NULL OR failed_generation <> generation ORDER BY batch_id'),
+      dirtyOne: q('SELECT * FROM dirty_batches WHERE batch_id = ?'),
+      clear: q('DELETE FROM dirty_batches WHERE batch_id = ? AND generation = ?'),
+      fail: q('UPDATE dirty_batches SET failed_generation = ? WHERE batch_id = ? AND generation = ?'),
+      batch: q('SELECT id, start_date, voided FROM batches WHERE id = ?'),
+      outputs: q('SELECT engine_version, as_of, anchors FROM batch_outputs WHERE batch_id = ?'),
+      states: q(`SELECT ${STATE_COLS.join(', ')} FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date`),
+      batchStates: q(`SELECT ${BATCH_COLS.join(', ')} FROM batch_states WHERE batch_id = ? ORDER BY date`),
+      upState: q(`INSERT OR REPLACE INTO assignment_states (${STATE_COLS.join(', ')}) VALUES (${STATE_COLS.map(() => '?').join(', ')})`),
+      upBatch: q(`INSERT OR REPLACE INTO batch_states (${BATCH_COLS.join(', ')}) VALUES (${BATCH_COLS.map(() => '?').join(', ')})`),
+      delAssignment: q('DELETE FROM assignment_states WHERE assignment_id = ? AND batch_id = ?'),
+      delOutside: q('DELETE FROM assignment_states WHERE assignment_id = ? AND (date < ? OR date > ?)'),
+      delAllStates: q('DELETE FROM assignment_states WHERE batch_id = ?'),
+      delBatchOutside: q('DELETE FROM batch_states WHERE batch_id = ? AND (date < ? OR date > ?)'),
+      delBatchStates: q('DELETE FROM batch_states WHERE batch_id = ?'),
+      delOutputs: q('DELETE FROM batch_outputs WHERE batch_id = ?'),
+      upOutputs: q(`INSERT OR REPLACE INTO batch_outputs (batch_id, engine_version, as_of, computed_at, weekly, anchors, fcr, scenario, variance, forecast, warnings)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      delErrors: q('DELETE FROM batch_errors WHERE batch_id = ?'),
+      addError: q('INSERT INTO batch_errors (batch_id, seq, record, field, message, generation, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      staleAsOf: q('SELECT o.batch_id, o.as_of FROM batch_outputs o JOIN batches b ON b.id = o.batch_id WHERE o.as_of <> ? OR o.engine_version <> ?'),
+      markDirty: q(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
+        ON CONFLICT(batch_id) DO UPDATE SET from_date = min(from_date, excluded.from_date), generation = generation + 1`),
+    };
+  }
+
+  /** Batches computed for another day or engine version become dirty (at start and at midnight). */
+  markStale(): number {
+    const rows = this.s.staleAsOf!.all(this.today(), ENGINE_VERSION) as { batch_id: string; as_of: string }[];
+    if (rows.length) this.db.transaction(() => { for (const r of rows) this.s.markDirty!.run(r.batch_id, FULL); })();
+    return rows.length;
+  }
+
+  pending(): DirtyRow[] {
+    return this.s.dirtyAll!.all() as DirtyRow[];
+  }
+
+  /** Recomputes every dirty batch until none is left (bounded, in case edits keep coming). */
+  runAll(hooks: RecomputeHooks = {}, maxRounds = 5): RecomputeOutcome[] {
+    const out: RecomputeOutcome[] = [];
+    for (let round = 0; round < maxRounds; round++) {
+      const dirty = this.pending();
+      if (dirty.length === 0) break;
+      dirty.forEach((d, i) => {
+        hooks.progress?.({ batch_id: d.batch_id, done: i, total: dirty.length });
+        const o = this.recompute(d.batch_id);
+        if (o) { out.push(o); hooks.fresh?.(o); }
+        hooks.progress?.({ batch_id: d.batch_id, done: i + 1, total: dirty.length });
+      });
+    }
+    return out;
+  }
+
+  /** The stored states of a batch as the engine's previous document (null when none). */
+  loadPrevious(batchId: string): StatesDocument | null {
+    const out = this.s.outputs!.get(batchId) as { engine_version: string; as_of: string; anchors: string } | undefined;
+    if (!out) return null;
+    const rows = this.s.states!.raw().all(batchId) as unknown[][];
+    const series = new Map<string, { assignment_id: string; container_id: string; states: AssignmentState[] }>();
+    for (const r of rows) {
+      const aid = r[0] as string;
+      let s = series.get(aid);
+      if (!s) { s = { assignment_id: aid, container_id: r[3] as string, states: [] }; series.set(aid, s); }
+      s.states.push({
+        date: r[1] as string, day_number: r[4] as number, stage: r[5] as string, avg_weight_g: r[6] as number, population: r[7] as number,
+        biomass_kg: r[8] as number, temp_c: r[9] as number, deaths: r[10] as number, feed_kg: r[11] as number, growth_kg: r[12] as number,
+        anchor_type: r[13] as AssignmentState['anchor_type'], count_deviation: r[14] as number, mortality_carry: r[15] as number,
+        sources: { weight: r[16], temp: r[17], mortality: r[18], feed: r[19] } as AssignmentState['sources'],
+        confidence: { weight: r[20] as number, temp: r[21] as number, mortality: r[22] as number, feed: r[23] as number, overall: r[24] as number },
+      });
+    }
+    const batch = (this.s.batchStates!.all(batchId) as (BatchState & { batch_id?: string })[]).map(({ batch_id: _b, ...b }) => b as BatchState);
+    return {
+      format: 'aquamind-site/states@1', engine_version: out.engine_version, batch_id: batchId, as_of: out.as_of,
+      assignments: [...series.values()], batch, weekly: { batch: [], assignments: [] }, anchors: JSON.parse(out.anchors),
+      fcr: [], scenario: [], variance: [], forecast: { batch: { eta: {}, states: [] }, assignments: [] }, warnings: [],
+    };
+  }
+
+  recompute(batchId: string): RecomputeOutcome | null {
+    const t0 = performance.now();
+    const asOf = this.today();
+    // a consistent snapshot of inputs and stored states
+    const snap = this.db.transaction(() => {
+      const dirty = this.s.dirtyOne!.get(batchId) as DirtyRow | undefined;
+      if (!dirty) return null;
+      const batch = this.s.batch!.get(batchId) as { id: string; start_date: string; voided: number } | undefined;
+      const doc = batch && !batch.voided ? buildBatchDocument(this.db, batchId, { asOf }) : null;
+      return { dirty, batch, doc, previous: doc ? this.loadPrevious(batchId) : null };
+    })();
+    if (!snap) return null;
+    const { dirty, batch, doc, previous } = snap;
+
+    if (!doc || !batch) {
+      // unknown or voided batch: its states go away
+      let cleared = false;
+      this.db.transaction(() => {
+        this.s.delAllStates!.run(batchId); this.s.delBatchStates!.run(batchId); this.s.delOutputs!.run(batchId); this.s.delErrors!.run(batchId);
+        cleared = this.s.clear!.run(batchId, dirty.generation).changes > 0;
+      }).immediate();
+      return { batch_id: batchId, as_of: asOf, ok: true, changed_states: 0, errors: [], cleared, ms: performance.now() - t0 };
+    }
+
+    let states: StatesDocument;
+    let changed: StateChanges;
+    let full = true;
+    try {
+      if (previous && dirty.from_date > batch.start_date) {
+        const r = recomputeFrom(doc, previous, dirty.from_date);
+        if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
+        states = r.states; changed = r.changed; full = false;
+      } else {
+        const r = assimilate(doc);
+        if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
+        states = r.states;
+        changed = previous ? diff(previous, r.states) : { assignments: r.states.assignments.map((a) => ({ assignment_id: a.assignment_id, states: a.states })), batch: r.states.batch, removedAssignments: [] };
+      }
+    } catch (e) {
+      return this.failed(batchId, asOf, dirty, [{ record: batchId, field: 'engine', message: `engine failure: ${(e as Error).message}` }], t0);
+    }
+    void full;
+
+    const containerOf = new Map(states.assignments.map((a) => [a.assignment_id, a.container_id]));
+    let n = 0;
+    let cleared = false;
+    this.db.transaction(() => {
+      if (!previous) { this.s.delAllStates!.run(batchId); this.s.delBatchStates!.run(batchId); }
+      const up = this.s.upState!;
+      for (const a of changed.assignments) {
+        const cid = containerOf.get(a.assignment_id)!;
+        for (const st of a.states) {
+          up.run(a.assignment_id, st.date, batchId, cid, st.day_number, st.stage, st.avg_weight_g, st.population, st.biomass_kg, st.temp_c,
+            st.deaths, st.feed_kg, st.growth_kg, st.anchor_type, st.count_deviation, st.mortality_carry, st.sources.weight, st.sources.temp,
+            st.sources.mortality, st.sources.feed, st.confidence.weight, st.confidence.temp, st.confidence.mortality, st.confidence.feed,
+            st.confidence.overall);
+          n++;
+        }
+      }
+      for (const id of changed.removedAssignments) this.s.delAssignment!.run(id, batchId);
+      for (const a of states.assignments) {
+        if (a.states.length === 0) { this.s.delAssignment!.run(a.assignment_id, batchId); continue; }
+        this.s.delOutside!.run(a.assignment_id, a.states[0]!.date, a.states[a.states.length - 1]!.date);
+      }
+      const ub = this.s.upBatch!;
+      for (const b of changed.batch) {
+        ub.run(batchId, b.date, b.day_number, b.avg_weight_g, b.population, b.biomass_kg, b.container_count, b.feed_kg, b.growth_kg, b.deaths);
+        n++;
+      }
+      if (states.batch.length === 0) this.s.delBatchStates!.run(batchId);
+      else this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
+      this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), JSON.stringify(states.weekly),
+        JSON.stringify(states.anchors), JSON.stringify(states.fcr), JSON.stringify(states.scenario), JSON.stringify(states.variance),
+        JSON.stringify(states.forecast), JSON.stringify(states.warnings));
+      this.s.delErrors!.run(batchId);
+      cleared = this.s.clear!.run(batchId, dirty.generation).changes > 0;
+    }).immediate();
+    return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: performance.now() - t0 };
+  }
+
+  private failed(batchId: string, asOf: string, dirty: DirtyRow, errors: InputError[], t0: number): RecomputeOutcome {
+    const at = this.now().toISOString();
+    this.db.transaction(() => {
+      this.s.delErrors!.run(batchId);
+      errors.slice(0, 1000).forEach((e, i) => this.s.addError!.run(batchId, i, e.record, e.field, e.message, dirty.generation, at));
+      this.s.fail!.run(dirty.generation, batchId, dirty.generation);
+    }).immediate();
+    return { batch_id: batchId, as_of: asOf, ok: false, changed_states: 0, errors, cleared: false, ms: performance.now() - t0 };
+  }
+}
