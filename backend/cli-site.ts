@@ -8,6 +8,7 @@
  * Exit codes: 0 ok, 1 usage, 2 bad input / engine errors.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { csvCell } from './csv';
 import { createBackend, type Backend } from './core';
 import { importBatchDocument } from './import-doc';
 import { buildBatchDocument } from './recompute/batch-document';
@@ -31,12 +32,6 @@ function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i >= 0 && i + 1 < args.length) { const v = args[i + 1]; args.splice(i, 2); return v; }
   return undefined;
-}
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export async function runSite(argv: string[], out: Out, err: Out): Promise<number> {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { computeStates, prepare, type StatesDocument } from '../engine';
 import { parseBatchDocument, type ReadingAggregator } from '../engine/readings';
-import { csvLine } from './csv';
+import { csvLine } from '../backend/csv';
 import { optString, UsageError, type ParsedArgs } from './args';
 import { siteToday } from './today';
 

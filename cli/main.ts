@@ -2,6 +2,7 @@
  * The command line: `npm run --silent cli -- <command> ...`.
  *   assimilate FILE [--as-of DATE] [--format json|csv]   batch document → states document
  *   demo-batch [--seed N] [--days N]                     a realistic demo batch document
+ *   site <init|import|recompute|export|dump> DB ...      headless use of a site database
  * Exit codes: 0 done, 2 invalid input or usage.
  */
 import { parseArgs, UsageError } from './args';
@@ -9,7 +10,9 @@ import { runAssimilate } from './assimilate';
 
 const USAGE = `usage: npm run --silent cli -- <command>
   assimilate FILE [--as-of YYYY-MM-DD] [--format json|csv]
-  demo-batch [--seed N] [--days N]`;
+  demo-batch [--seed N] [--days N]
+  site init DB [--demo|--empty] | site import DB FILE | site recompute DB
+  site export DB BATCH [--weekly] [--assignment ID] | site dump DB BATCH`;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -20,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'assimilate':
         return runAssimilate(args, out, err);
+      case 'site': {
+        const { runSite } = await import('../backend/cli-site');
+        return await runSite(argv.slice(1), { write: out }, { write: err });
+      }
       case 'demo-batch': {
         const { runDemoBatch } = await import('./demo-batch');
         return runDemoBatch(args, out);

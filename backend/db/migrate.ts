@@ -4,11 +4,19 @@
  * migration is newer than this app knows is refused (an older app must not touch it).
  */
 import type Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/sqlite/', import.meta.url));
+/** migrations/sqlite of the project: found upwards from this module, which may run bundled (dist/). */
+export const MIGRATIONS_DIR = findUp(dirname(fileURLToPath(import.meta.url)), join('migrations', 'sqlite'));
+
+function findUp(from: string, rel: string): string {
+  for (let d = from; ; d = dirname(d)) {
+    if (existsSync(join(d, rel))) return join(d, rel) + sep;
+    if (dirname(d) === d) return join(from, '..', '..', rel) + sep;
+  }
+}
 
 export interface Migration { version: number; name: string; sql: string }
 
