@@ -44,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => { process.stderr.write(`${(e as Error).stack ?? e}\n`); process.exitCode = 1; },
