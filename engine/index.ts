@@ -9,3 +9,5 @@ export * from './incremental';
 export { validate } from './validate';
 export { DEFAULT_STAGES } from './stages';
 export { parseIsoDate, formatIsoDate, addDays } from './dates';
+export { ReadingAggregator, parseBatchDocument } from './readings';
+export { LocalDayResolver, timestampLocalDay } from './timezone';

@@ -6,6 +6,7 @@
  */
 import type { InputError, Warning } from './document';
 import { LocalDayResolver, timestampLocalDay } from './timezone';
+import { parseIsoDate } from './dates';
 
 export const FIXED_POINT = 1e9;
 
@@ -21,6 +22,28 @@ export class ReadingAggregator {
   private lastMap: Map<number, DaySum> | undefined;
 
   constructor(private readonly resolver: LocalDayResolver, readonly timezone: string | null) {}
+
+  /**
+   * An aggregator from stored per container-day sums (a backend keeps them as readings arrive), so
+   * a recompute never reads the raw readings. `sum` is Σ round(value·1e9), `lone` the value when n = 1.
+   */
+  static fromDaySums(timezone: string | null, rows: Iterable<{ container_id: string; date: string; sum: number; n: number; lone: number }>): ReadingAggregator {
+    const agg = new ReadingAggregator(new LocalDayResolver(timezone), timezone);
+    for (const r of rows) {
+      const d = parseIsoDate(r.date);
+      if (d === null || r.n <= 0) continue;
+      let m = agg.byContainer.get(r.container_id);
+      if (!m) agg.byContainer.set(r.container_id, (m = new Map()));
+      m.set(d, { sum: r.sum, n: r.n, lone: r.lone });
+      agg.count += r.n;
+    }
+    return agg;
+  }
+
+  /** The fixed-point contribution of one reading to its day's `sum`. */
+  static fixed(value: number): number {
+    return Math.round(value * FIXED_POINT);
+  }
 
   add(r: unknown, index: number): void {
     this.count++;
