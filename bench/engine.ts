@@ -57,9 +57,10 @@ export function benchEngine(log: (l: BenchLine) => void): void {
     ratio: `${(computeMs / bareMs).toFixed(1)}×`, target: 'aim ≤ 10×', ok: computeMs / bareMs <= 10 });
 
   // Incremental: one new growth sample in the middle of the batch.
-  const mid = states!.assignments.map((a) => ({ a, s: a.states[Math.floor(a.states.length / 2)]! }))
-    .filter((x) => x.s.population > 0 && x.a.states.length > 60)
-    .sort((x, y) => (x.s.date < y.s.date ? -1 : 1))[0]!;
+  // The middle of the batch: an assignment with fish on the batch's middle day, a week into its span.
+  const midDate = states!.batch[Math.floor(states!.batch.length / 2)]!.date;
+  const holder = states!.assignments.find((a) => a.states.some((s) => s.date === midDate && s.population > 0))!;
+  const mid = { a: holder, s: holder.states.find((s) => s.date === midDate)! };
   const doc2: BatchDocument = { ...doc, growth_samples: [...(doc.growth_samples ?? []), {
     id: 'G-BENCH', assignment_id: mid.a.assignment_id, date: mid.s.date, sample_size: 30, avg_weight_g: mid.s.avg_weight_g * 1.04,
   }] };

@@ -5,7 +5,7 @@
 import type {
   AnchorRow, AssignmentSeries, AssignmentState, InputError, StatesDocument, Warning,
 } from './document';
-import { formatIsoDate } from './dates';
+import { formatIsoDate, parseIsoDate } from './dates';
 import { applyFeed } from './feed';
 import { fcrWindows } from './fcr';
 import { forecast, variance, type ForecastStart } from './forecast';
@@ -40,7 +40,7 @@ export function computeStates(prep: Prepared, resume?: ResumePoint, temps?: Temp
   temps ??= containerTemps(prep);
   const sim = simulate(prep, resume, temps);
   const errors: InputError[] = sim.errors;
-  if (errors.length === 0) applyFeed(prep, sim.rows, errors);
+  if (errors.length === 0) applyFeed(prep, sim.rows, errors, resume ? resume.day : -Infinity);
   if (errors.length > 0) return { ok: false, errors: dedupeErrors(errors) };
   return { ok: true, states: buildDocument(prep, sim.rows, sim.anchors, temps, [...prep.warnings, ...sim.warnings], reuse) };
 }
@@ -61,7 +61,7 @@ export interface Reuse {
   restart: number;
 }
 
-export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: AnchorResult[], temps: TempSeries[], warnings: Warning[], reuse?: Reuse): StatesDocument {
+export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResults: AnchorResult[], temps: TempSeries[], warnings: Warning[], reuse?: Reuse): StatesDocument {
   const { stages, assignments, batchStart } = prep;
   const series: AssignmentSeries[] = [];
   const daily: Parameters<typeof batchDaily>[0] = [];
@@ -73,10 +73,26 @@ export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: Anch
   const prevFcr = reuse ? groupFcr(reuse.previous.fcr) : null;
 
   for (const a of assignments) {
-    const rs = rows[a.idx]!;
+    const rs = rows[a.idx];
+    if (rs === null || rs === undefined) {
+      // Frozen by a resumed walk: its series ended before the restart and stands as it was.
+      const old = prevSeries!.get(a.id)!;
+      const n = old.states.length;
+      const pop = numbers(n), w = numbers(n), feed = numbers(n), growth = numbers(n), deaths = numbers(n);
+      for (let i = 0; i < n; i++) {
+        const st = old.states[i]!;
+        pop[i] = st.population; w[i] = st.avg_weight_g; feed[i] = st.feed_kg; growth[i] = st.growth_kg; deaths[i] = st.deaths;
+      }
+      daily.push({ container: a.container, firstDay: parseIsoDate(old.states[0]!.date)!, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths });
+      series.push(old);
+      weeklyAssignments.push(prevWeekly!.get(a.id)!);
+      const f = prevFcr!.get(a.id);
+      if (f) for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
+      continue;
+    }
     if (rs.length === 0) continue;
     const n = rs.length;
-    const pop = new Float64Array(n), w = new Float64Array(n), feed = new Float64Array(n), growth = new Float64Array(n), deaths = new Float64Array(n);
+    const pop = numbers(n), w = numbers(n), feed = numbers(n), growth = numbers(n), deaths = numbers(n);
     for (let i = 0; i < n; i++) {
       const r = rs[i]!;
       pop[i] = r.population; w[i] = r.avgWeightG; feed[i] = r.feedKg; growth[i] = r.growthKg; deaths[i] = r.deaths;
@@ -91,7 +107,8 @@ export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: Anch
     if (old && reuse && unchanged(old.states, rs, reuse.restart, stages.names, temps[a.container]!)) {
       series.push(old);
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
-      fcr.push(...(prevFcr!.get(a.id) ?? []));
+      const f = prevFcr!.get(a.id);
+      if (f) for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
       continue;
     }
     const ts = temps[a.container]!;
@@ -152,12 +169,25 @@ export function buildDocument(prep: Prepared, rows: Row[][], anchorResults: Anch
   };
 }
 
+/** A packed array of doubles. Not a typed array: those live off-heap, and their churn forces full GCs. */
+export function numbers(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0);
+  return a;
+}
+
 function groupFcr(rows: StatesDocument['fcr']): Map<string, StatesDocument['fcr']> {
+  // Rows come grouped by assignment (this module writes them so): slice the runs.
   const m = new Map<string, StatesDocument['fcr']>();
-  for (const r of rows) {
-    let l = m.get(r.assignment_id);
-    if (!l) m.set(r.assignment_id, (l = []));
-    l.push(r);
+  let start = 0;
+  for (let i = 1; i <= rows.length; i++) {
+    if (i === rows.length || rows[i]!.assignment_id !== rows[start]!.assignment_id) {
+      const id = rows[start]!.assignment_id;
+      const run = rows.slice(start, i);
+      const had = m.get(id);
+      m.set(id, had ? had.concat(run) : run);
+      start = i;
+    }
   }
   return m;
 }

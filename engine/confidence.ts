@@ -19,10 +19,10 @@ export function decay(days: number): number {
 }
 
 /** Weight confidence per row; `tempConf(i)` gives the temperature confidence of row i. */
-export function weightConfidence(rows: Row[], tempConf: (i: number) => number): Float64Array {
+export function weightConfidence(rows: Row[], tempConf: (i: number) => number): number[] {
   const n = rows.length;
-  const out = new Float64Array(n);
-  const fwd = new Float64Array(n);
+  const out: number[] = new Array(n).fill(0);
+  const fwd: number[] = new Array(n).fill(0);
   let lastDay = NaN, lastConf = 0;
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;

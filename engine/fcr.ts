@@ -11,8 +11,8 @@ export function fcrOf(feedKg: number, growthKg: number): number | null {
 
 export function fcrWindows(assignmentId: string, firstDay: number, dates: string[], feedKg: ArrayLike<number>, growthKg: ArrayLike<number>, cutDays: number[]): FcrRow[] {
   const n = feedKg.length;
-  const pf = new Float64Array(n + 1), pg = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) { pf[i + 1] = pf[i]! + feedKg[i]!; pg[i + 1] = pg[i]! + growthKg[i]!; }
+  const pf: number[] = [0], pg: number[] = [0];
+  for (let i = 0; i < n; i++) { pf.push(pf[i]! + feedKg[i]!); pg.push(pg[i]! + growthKg[i]!); }
   const rows: FcrRow[] = [];
   const win = (window: FcrRow['window'], a: number, b: number) => {
     // inclusive indexes a..b

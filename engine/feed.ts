@@ -8,17 +8,18 @@ import { formatIsoDate } from './dates';
 import type { Prepared } from './prepare';
 import type { Row } from './simulate';
 
-export function applyFeed(prep: Prepared, rows: Row[][], errors: InputError[]): void {
+/** Adds feed to the rows of days ≥ `fromDay` (earlier rows keep theirs: a resumed walk). */
+export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputError[], fromDay = -Infinity): void {
   const rowAt = (ai: number, d: number): Row | undefined => {
-    const r = rows[ai]!;
-    if (r.length === 0) return undefined;
+    const r = rows[ai];
+    if (!r || r.length === 0) return undefined;
     const i = d - r[0]!.day;
     return i >= 0 && i < r.length ? r[i] : undefined;
   };
-  for (const rs of rows) for (const r of rs) { r.feedKg = 0; r.feedRecorded = false; }
+  for (const rs of rows) if (rs) for (const r of rs) if (r.day >= fromDay) { r.feedKg = 0; r.feedRecorded = false; }
   for (const a of prep.assignments) {
     for (const [d, x] of a.days) {
-      if (x.feedIds.length === 0) continue;
+      if (x.feedIds.length === 0 || d < fromDay) continue;
       const row = rowAt(a.idx, d);
       if (!row) continue; // reported by the fish-days check
       row.feedKg += x.feedKg;
@@ -38,6 +39,7 @@ export function applyFeed(prep: Prepared, rows: Row[][], errors: InputError[]): 
     const cid = prep.containers[ci]!.id;
     const dayList = [...feedDays.keys()].sort((p, q) => p - q);
     for (const d of dayList) {
+      if (d < fromDay) continue;
       const f = feedDays.get(d)!;
       const here: { row: Row; end: number; prev: number }[] = [];
       for (const ai of byContainer.get(ci) ?? []) {

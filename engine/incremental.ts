@@ -45,19 +45,16 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
     return full.ok ? { ok: true, states: full.states, changed: diff(previous, full.states), restartDate: null } : full;
   }
   const prevById = new Map(previous.assignments.map((s) => [s.assignment_id, s]));
-  const rows: Row[][] = prep.assignments.map((a) => {
-    const s = prevById.get(a.id);
-    return s ? s.states.map((st) => toRow(prep, st)) : [];
-  });
+  const firstOf = (st: AssignmentState[]) => parseIsoDate(st[0]!.date)!;
 
   // The restart day: the edit's reach, moved back to the start of every span in force then.
   const target = from! - TEMPERATURE_REACH_DAYS;
   let restart = target;
   for (const a of prep.assignments) {
-    const rs = rows[a.idx]!;
-    if (rs.length === 0 || a.firstDay === null) continue;
-    const i = target - 1 - rs[0]!.day;
-    if (i < 0 || i >= rs.length || rs[i]!.population <= 0) continue;
+    const old = prevById.get(a.id);
+    if (!old || old.states.length === 0 || a.firstDay === null) continue;
+    const i = target - 1 - firstOf(old.states);
+    if (i < 0 || i >= old.states.length || old.states[i]!.population <= 0) continue;
     let s = a.firstDay;
     let next = Infinity;
     for (const c of a.cutDays) {
@@ -65,10 +62,23 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
       else if (c < next) next = c;
     }
     // A forward span resumes mid-way unchanged; a bridge (before or after the edit) is redrawn whole.
-    const wasBridge = rs[i]!.weightSource === 'bridged';
-    const x = next !== Infinity ? a.days.get(next) : undefined;
+    const wasBridge = old.states[i]!.sources.weight === 'bridged';
+    const x = next !== Infinity ? a.dense[next - prep.batchStart] : undefined;
     const isBridge = !!(x && x.anchor && !x.anchor.endOfDay);
     if ((wasBridge || isBridge) && s + 1 < restart) restart = s + 1;
+  }
+  // Series that ended before the day before the restart stand as they were (frozen); the others
+  // become rows again.
+  const rows: (Row[] | null)[] = [];
+  const frozen: ({ first: number; last: number } | null)[] = [];
+  for (const a of prep.assignments) {
+    const old = prevById.get(a.id);
+    if (!old || old.states.length === 0) { rows.push([]); frozen.push(null); continue; }
+    const first = firstOf(old.states);
+    const last = first + old.states.length - 1;
+    if (last < restart - 1) { rows.push(null); frozen.push({ first, last }); continue; }
+    rows.push(old.states.map((st, i) => toRow(prep, st, first + i)));
+    frozen.push(null);
   }
   const anchors: AnchorResult[] = [];
   for (const x of previous.anchors) {
@@ -80,15 +90,15 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
   // Computed warnings about days before the restart stay; the rest are made anew.
   const restartIso = formatIsoDate(restart);
   const keptWarnings = previous.warnings.filter((w) => w.date !== undefined && w.date < restartIso);
-  const result = computeStates(prep, { day: restart, rows, anchors, warnings: keptWarnings }, undefined, { previous, restart });
+  const result = computeStates(prep, { day: restart, rows, frozen, anchors, warnings: keptWarnings }, undefined, { previous, restart });
   if (!result.ok) return result;
   return { ok: true, states: result.states, changed: diff(previous, result.states), restartDate: formatIsoDate(restart) };
 }
 
-function toRow(prep: Prepared, s: AssignmentState): Row {
+function toRow(prep: Prepared, s: AssignmentState, day: number): Row {
   const evidence = ANCHOR_TYPES.has(s.sources.weight) || s.sources.weight === 'inflow' ? s.confidence.weight : NaN;
   return {
-    day: parseIsoDate(s.date)!, stage: prep.stages.index.get(s.stage) ?? 0, avgWeightG: s.avg_weight_g, population: s.population,
+    day, stage: prep.stages.index.get(s.stage) ?? 0, avgWeightG: s.avg_weight_g, population: s.population,
     deaths: s.deaths, growthKg: s.growth_kg, countDeviation: s.count_deviation, anchorType: s.anchor_type,
     weightSource: s.sources.weight, evidenceConf: evidence, mortalityRecorded: s.sources.mortality === 'recorded',
     mortalityCarry: s.mortality_carry, feedKg: s.feed_kg, feedRecorded: s.sources.feed === 'recorded',
@@ -117,6 +127,7 @@ export function diff(previous: StatesDocument, next: StatesDocument): StateChang
   const assignments: StateChanges['assignments'] = [];
   for (const s of next.assignments) {
     const old = prevById.get(s.assignment_id);
+    if (old === s) continue;
     const byDate = new Map<string, AssignmentState>();
     if (old) for (const st of old.states) byDate.set(st.date, st);
     const changed = s.states.filter((st) => { const o = byDate.get(st.date); return !o || !sameState(o, st); });

@@ -58,13 +58,14 @@ export function batchDaily(series: AssignmentDaily[], batchStart: number): { sta
   }
   if (lo > hi) return { states: [], series: { firstDay: 0, population: [], avgWeightG: [], feedKg: [], growthKg: [], deaths: [] } };
   const n = hi - lo + 1;
-  const pop = new Float64Array(n), bio = new Float64Array(n), feed = new Float64Array(n), growth = new Float64Array(n), deaths = new Float64Array(n);
-  const holders = new Int32Array(n);
-  const mark = new Map<number, Uint8Array>();
+  const zeros = () => new Array<number>(n).fill(0);
+  const pop = zeros(), bio = zeros(), feed = zeros(), growth = zeros(), deaths = zeros();
+  const holders = zeros();
+  const mark = new Map<number, number[]>();
   for (const s of series) {
     const off = s.firstDay - lo;
     let m = mark.get(s.container);
-    if (!m) mark.set(s.container, (m = new Uint8Array(n)));
+    if (!m) mark.set(s.container, (m = zeros()));
     for (let i = 0; i < s.population.length; i++) {
       const p = s.population[i]!;
       const k = off + i;
@@ -77,7 +78,7 @@ export function batchDaily(series: AssignmentDaily[], batchStart: number): { sta
     }
   }
   const out: BatchState[] = new Array(n);
-  const avg = new Float64Array(n);
+  const avg = zeros();
   for (let k = 0; k < n; k++) {
     const day = lo + k;
     avg[k] = pop[k]! > 0 ? (bio[k]! * 1000) / pop[k]! : 0;

@@ -95,7 +95,8 @@ interface Carry {
 }
 
 export interface SimulationResult {
-  rows: Row[][];
+  /** null: a frozen assignment of a resumed walk (its previous states stand). */
+  rows: (Row[] | null)[];
   anchors: AnchorResult[];
   temps: TempSeries[];
   errors: InputError[];
@@ -105,7 +106,10 @@ export interface SimulationResult {
 export interface ResumePoint {
   /** First day to compute; rows before it are given. */
   day: number;
-  rows: Row[][];
+  /** Rows per assignment; null for an assignment whose series ended before `day - 1` (kept as it was). */
+  rows: (Row[] | null)[];
+  /** First and last day of each frozen assignment's series. */
+  frozen: ({ first: number; last: number } | null)[];
   anchors: AnchorResult[];
   /** Computed warnings about days before `day`. */
   warnings?: Warning[];
@@ -178,7 +182,8 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
   if (resume) {
     startDay = Math.max(resume.day, firstDay);
     for (const c of carries) {
-      const prev = resume.rows[c.a.idx] ?? [];
+      const prev = resume.rows[c.a.idx];
+      if (prev === null) { c.started = true; c.done = true; continue; }
       c.rows = prev.filter((r) => r.day < startDay);
       if (c.rows.length === 0) continue;
       c.started = true;
@@ -273,7 +278,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
   // Records on days without fish, inflows after emptying (spec 7).
   for (const c of carries) checkFishDays(c);
 
-  return { rows: carries.map((c) => c.rows), anchors, temps, errors, warnings };
+  return { rows: carries.map((c) => (resume && resume.rows[c.a.idx] === null ? null : c.rows)), anchors, temps, errors, warnings };
 
   // ---------------------------------------------------------------------------------------------
   function tolerance(n: number) { return Math.max(10, 0.05 * n); }
@@ -501,9 +506,10 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
   function checkFishDays(c: Carry) {
     const a = c.a;
     const rows = c.rows;
-    const first = rows.length > 0 ? rows[0]!.day : null;
-    const last = rows.length > 0 ? rows[rows.length - 1]!.day : null;
-    const ended = rows.length > 0 && rows[rows.length - 1]!.population <= 0;
+    const fz = resume?.frozen[a.idx] ?? null;
+    const first = fz ? fz.first : rows.length > 0 ? rows[0]!.day : null;
+    const last = fz ? fz.last : rows.length > 0 ? rows[rows.length - 1]!.day : null;
+    const ended = fz !== null || (rows.length > 0 && rows[rows.length - 1]!.population <= 0);
     for (const [d, x] of a.days) {
       if (resume && d < startDay) continue;
       const has = first !== null && d >= first && d <= last!;

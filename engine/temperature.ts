@@ -11,9 +11,9 @@ const REACH_DAYS = 7;
 export interface TempSeries {
   /** Day number of index 0. */
   base: number;
-  tempC: Float64Array;
-  source: Uint8Array;
-  confidence: Float64Array;
+  tempC: number[];
+  source: number[];
+  confidence: number[];
 }
 
 /** Builds the series for days base..end from the measured daily means and the profile. */
@@ -23,19 +23,19 @@ export function temperatureSeries(
   const n = end - base + 1;
   const lo = base - REACH_DAYS;
   const span = n + REACH_DAYS;
-  const m = new Float64Array(span).fill(NaN);
+  const m: number[] = new Array(span).fill(NaN);
   for (const [d, v] of measured) if (d >= lo && d <= end) m[d - lo] = v;
   // Index of the nearest measured day at or before / at or after each index (-1 when none).
-  const prev = new Int32Array(span);
+  const prev: number[] = new Array(span).fill(-1);
   let last = -1;
   for (let i = 0; i < span; i++) { if (!Number.isNaN(m[i]!)) last = i; prev[i] = last; }
-  const next = new Int32Array(span);
+  const next: number[] = new Array(span).fill(-1);
   last = -1;
   for (let i = span - 1; i >= 0; i--) { if (!Number.isNaN(m[i]!)) last = i; next[i] = last; }
 
-  const tempC = new Float64Array(n);
-  const source = new Uint8Array(n);
-  const confidence = new Float64Array(n);
+  const tempC: number[] = new Array(n).fill(0);
+  const source: number[] = new Array(n).fill(0);
+  const confidence: number[] = new Array(n).fill(0);
   for (let k = 0; k < n; k++) {
     const i = k + REACH_DAYS;
     const v = m[i]!;

@@ -1,0 +1,192 @@
+/**
+ * Backend benchmarks (issue 3):
+ *  (a) edit → the affected batch's states persisted, p95 over ~50 edits (growth samples mid-batch,
+ *      mortality and feed records) on the demo site, recompute in the worker thread as the app runs it;
+ *  (b) cold full recompute of a generated many-batch site (demo-kind batches, own seeds and id
+ *      prefixes), split into load / compute / persist;
+ *  (c) writing states vs a bare prepared INSERT loop in one transaction on the same table;
+ *  (d) the backend process's RSS on that site after the full recompute.
+ * BENCH_BATCHES (default 20) sets the size of the generated site; numbers for 60 are extrapolated
+ * from it (labelled so) unless BENCH_BATCHES=60.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createBackend } from '../backend/core';
+import { importBatchDocument } from '../backend/import-doc';
+import { Recomputer, type RecomputeOutcome } from '../backend/recompute/recompute';
+import { addDaysIso, localDate } from '../backend/time';
+import { generateDemoBatch } from '../engine/demo';
+import type { BenchLine } from './engine';
+import { median, ms, percentile } from './stats';
+
+const SEA = 'S1-B-2025-DEMO';
+
+async function demoSite(dir: string): Promise<string> {
+  const path = join(dir, 'demo.db');
+  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'demo', recompute: 'sync' });
+  await be.idle();
+  await be.close();
+  return path;
+}
+
+/** Edits on the sea batch: samples, mortality, feed on assignments with fish, mid-batch, spread over its life. */
+async function editLatency(path: string, n: number, log: (l: BenchLine) => void): Promise<void> {
+  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'none', recompute: 'worker' });
+  await be.idle();
+  const db = be.ctx.db;
+  const batchId = (db.prepare("SELECT id FROM batches WHERE id LIKE 'S1-%'").get() as { id: string } | undefined)?.id ?? SEA;
+  const live = db.prepare(`SELECT assignment_id, date, avg_weight_g, population FROM assignment_states
+    WHERE batch_id = ? AND population > 1000 AND day_number % 7 = 3 ORDER BY date, assignment_id`).all(batchId) as { assignment_id: string; date: string; avg_weight_g: number; population: number }[];
+  const mid = live.slice(Math.floor(live.length * 0.25), Math.floor(live.length * 0.9));
+  let waiting: { resolve: () => void } | null = null;
+  be.on('states.fresh', (e) => { if (e.batch_id === batchId && waiting) { const w = waiting; waiting = null; w.resolve(); } });
+  const times: number[] = [];
+  const kinds = ['sample', 'mortality', 'feed'] as const;
+  for (let i = 0; i < n; i++) {
+    const s = mid[Math.floor((i * 7919) % mid.length)]!;
+    const kind = kinds[i % 3]!;
+    const fresh = new Promise<void>((resolve) => { waiting = { resolve }; });
+    const t0 = performance.now();
+    const r = kind === 'sample'
+      ? await be.call('sample.record', { batch_id: batchId, assignment_id: s.assignment_id, date: s.date, sample_size: 30, avg_weight_g: s.avg_weight_g * 1.03 })
+      : kind === 'mortality'
+        ? await be.call('mortality.record', { batch_id: batchId, assignment_id: s.assignment_id, date: s.date, count: 3 })
+        : await be.call('feed.record', { batch_id: batchId, assignment_id: s.assignment_id, date: s.date, kg: 1 });
+    if (!r.ok) throw new Error(`bench edit failed: ${JSON.stringify(r.error)}`);
+    await fresh;
+    times.push(performance.now() - t0);
+    await be.idle();
+  }
+  await be.close();
+  const p95 = percentile(times, 95);
+  log({ name: `edit → states persisted on the demo sea batch (${n} edits: samples, mortality, feed; worker)`, value: `p95 ${ms(p95)}, median ${ms(median(times))}, max ${ms(Math.max(...times))}`,
+    target: 'p95 ≤ 50 ms', ok: p95 <= 50 });
+}
+
+/** In-process recomputes of the sea batch after edits, with the load / compute / persist split. */
+async function editSplit(path: string, n: number, log: (l: BenchLine) => void): Promise<void> {
+  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'none', recompute: 'sync' });
+  await be.idle();
+  const db = be.ctx.db;
+  const rc = new Recomputer(db, be.ctx.today);
+  rc.recompute(SEA); // no-op unless dirty
+  const live = db.prepare('SELECT assignment_id, date, avg_weight_g FROM assignment_states WHERE batch_id = ? AND population > 1000 AND day_number % 11 = 5 ORDER BY date').all(SEA) as { assignment_id: string; date: string; avg_weight_g: number }[];
+  const outs: RecomputeOutcome[] = [];
+  const mark = db.prepare(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
+    ON CONFLICT(batch_id) DO UPDATE SET from_date = min(from_date, excluded.from_date), generation = generation + 1`);
+  // first run fills the in-memory copy; the next ones are what an edit costs
+  for (let i = 0; i <= n; i++) {
+    const s = live[Math.floor(live.length * (0.3 + 0.5 * (i / n)))]!;
+    be.ctx.db.prepare('INSERT INTO growth_samples (id, batch_id, assignment_id, date, sample_size, avg_weight_g) VALUES (?, ?, ?, ?, 30, ?)')
+      .run(`bench-${i}-${Date.now()}`, SEA, s.assignment_id, s.date, s.avg_weight_g * 1.03);
+    mark.run(SEA, s.date);
+    const o = rc.recompute(SEA)!;
+    if (i > 0) outs.push(o);
+  }
+  await be.close();
+  const med = (f: (o: RecomputeOutcome) => number) => median(outs.map(f));
+  log({ name: 'edit recompute split (in-process, median): load inputs / engine / write', value: `${ms(med((o) => o.split!.load))} / ${ms(med((o) => o.split!.compute))} / ${ms(med((o) => o.split!.persist))}`,
+    ratio: `total ${ms(med((o) => o.ms))}; previous states from ${outs[0]?.split?.previousFrom}; ${Math.round(med((o) => o.changed_states))} states written` });
+}
+
+async function manyBatchSite(dir: string, batches: number, log: (l: BenchLine) => void): Promise<{ path: string; genMs: number; importMs: number }> {
+  const path = join(dir, `site-${batches}.db`);
+  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'empty', recompute: 'manual' });
+  // the empty site is UTC; the demo batches come with their stage table
+  let genMs = 0, importMs = 0;
+  const today = localDate('UTC', new Date());
+  for (let i = 0; i < batches; i++) {
+    const days = 200 + ((i * 137) % 700); // 200…899 days: a site with young and old year-classes
+    let t = performance.now();
+    const doc = generateDemoBatch({ seed: 100 + i, days, startDate: addDaysIso(today, -(days - 1)) });
+    genMs += performance.now() - t;
+    t = performance.now();
+    const p = `B${String(i).padStart(2, '0')}-`;
+    doc.batch.name = `Bench batch ${i + 1}`;
+    // import only: the recompute is measured cold below
+    importBatchDocument(be.ctx, doc, { idPrefix: p });
+    importMs += performance.now() - t;
+  }
+  await be.close();
+  log({ name: `generated site: ${batches} demo-kind batches (200–899 days)`, value: `generated in ${ms(genMs)}, imported in ${ms(importMs)}` });
+  return { path, genMs, importMs };
+}
+
+async function coldRecompute(path: string, batches: number, log: (l: BenchLine) => void): Promise<void> {
+  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'none', recompute: 'manual' });
+  const db = be.ctx.db;
+  db.exec("DELETE FROM assignment_states; DELETE FROM batch_states; DELETE FROM batch_outputs; DELETE FROM dirty_batches; INSERT INTO dirty_batches (batch_id, from_date) SELECT id, '0000-01-01' FROM batches");
+  const rc = new Recomputer(db, be.ctx.today, () => new Date(), { cacheStates: 0 });
+  const t0 = performance.now();
+  const outs = rc.runAll();
+  const total = performance.now() - t0;
+  const sum = (f: (o: RecomputeOutcome) => number) => outs.reduce((s, o) => s + f(o), 0);
+  const load = sum((o) => o.split?.load ?? 0), compute = sum((o) => o.split?.compute ?? 0), persist = sum((o) => o.split?.persist ?? 0);
+  const states = sum((o) => o.changed_states);
+  const label = batches === 60 ? '' : ` (measured on ${batches}; ×${(60 / batches).toFixed(1)} → 60 batches ≈ ${ms(total * 60 / batches)}, extrapolated)`;
+  log({ name: `cold full recompute, ${batches} batches: load / compute / persist`, value: `${ms(total)}: ${ms(load)} / ${ms(compute)} / ${ms(persist)}${label}`,
+    ratio: `writing is ${((persist / total) * 100).toFixed(0)} % of the time; ${states.toLocaleString('en-US')} states` });
+
+  // (c) the same rows written by a bare prepared INSERT loop in one transaction
+  const cols = (db.prepare('SELECT * FROM assignment_states LIMIT 1').get() as Record<string, unknown>);
+  const names = Object.keys(cols);
+  const rows = db.prepare('SELECT * FROM assignment_states').raw().all() as unknown[][];
+  const nBatch = (db.prepare('SELECT COUNT(*) AS n FROM batch_states').get() as { n: number }).n;
+  // same schema, same indexes, empty, in the main database (same journal and sync settings)
+  db.exec(`CREATE TABLE bench_bare (${names.map((c) => `${c}`).join(', ')}, PRIMARY KEY (assignment_id, date)) WITHOUT ROWID`);
+  db.exec('CREATE INDEX bench_bare_batch ON bench_bare(batch_id, date)');
+  const ins = db.prepare(`INSERT INTO bench_bare VALUES (${names.map(() => '?').join(', ')})`);
+  const t1 = performance.now();
+  db.transaction(() => { for (const r of rows) ins.run(...r); }).immediate();
+  const bare = performance.now() - t1;
+  db.exec('DROP TABLE bench_bare');
+  const perState = persist / states, perBare = bare / rows.length;
+  log({ name: 'state writes vs a bare prepared INSERT loop (one transaction, same table shape)', value: `${(perState * 1000).toFixed(2)} µs vs ${(perBare * 1000).toFixed(2)} µs per row (${rows.length.toLocaleString('en-US')} assignment + ${nBatch.toLocaleString('en-US')} batch rows)`,
+    ratio: `${((perBare / perState) * 100).toFixed(0)} % of bare speed (persist includes batch rows and output JSON)`, target: '≥ 70 %', ok: perBare / perState >= 0.7 });
+
+  await be.close();
+
+  // (d) RSS of a backend process (worker recompute, as the app runs it) on this site: open,
+  // recompute everything, list the batches; measured in a child process of its own
+  const script = `
+    const { createBackend } = await import(${JSON.stringify(new URL('../backend/core.ts', import.meta.url).href)});
+    const be = await createBackend({ dbPath: ${JSON.stringify(path)}, actor: 'bench', init: 'none', recompute: 'worker' });
+    const r = await be.call('recompute.run', { full: true });
+    if (!r.ok) throw new Error(r.error.message);
+    await be.call('batch.list', {});
+    const rss = process.memoryUsage().rss;
+    await be.close();
+    console.log(JSON.stringify({ rss }));`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const m = /\{"rss":(\d+)\}/.exec(child.stdout);
+  if (!m) throw new Error(`RSS child failed: ${child.stderr.slice(-2000)}`);
+  const rss = Number(m[1]) / 2 ** 20;
+  log({ name: `backend RSS on the ${batches}-batch site after a full recompute (worker)`, value: `${rss.toFixed(0)} MB`, target: '≤ 400 MB', ok: rss <= 400,
+    ratio: batches === 60 ? undefined : 'measured on the smaller site: see the note on extrapolation' });
+}
+
+export async function benchBackend(log: (l: BenchLine) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'aquamind-bench-backend-'));
+  try {
+    let t = performance.now();
+    const demo = await demoSite(dir);
+    log({ name: 'demo site created (3 batches, ~420,000 readings) and recomputed', value: ms(performance.now() - t) });
+    const copy = join(dir, 'edit.db');
+    copyFileSync(demo, copy);
+    await editLatency(copy, Number(process.env.BENCH_EDITS ?? 50), log);
+    await editSplit(copy, 20, log);
+    const n = Number(process.env.BENCH_BATCHES ?? 20);
+    const site = await manyBatchSite(dir, n, log);
+    await coldRecompute(site.path, n, log);
+  } finally {
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// `npx tsx bench/backend.ts` runs it alone
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchBackend((l) => console.error(`${l.ok === false ? '✗' : l.ok ? '✓' : '·'} ${l.name}: ${l.value}${l.ratio ? ` (${l.ratio})` : ''}${l.target ? ` [target ${l.target}]` : ''}`));
+}
