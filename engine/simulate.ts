@@ -389,7 +389,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
       let w = p.weightG;
       let pc = 0.9;
       if (w === null) {
-        if (d === prep.scenario.startDay || d === batchStart) { w = prep.scenario.startWeightG; pc = 0.5; }
+        if (d === batchStart) { w = prep.scenario.startWeightG; pc = 0.5; }
         else if (endAnchor !== null) { w = endAnchor; }
         else { E(p.id, 'avg_weight_g', `placement ${p.id} on ${fmt(d)} has no avg_weight_g: only placements on the batch start date take the scenario's start weight`); w = 1; }
       }
