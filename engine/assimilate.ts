@@ -3,6 +3,7 @@
  * problems that stop it (spec 7). Pure: no I/O, no clock.
  */
 import type {
+  WeightSource,
   AnchorRow, AssignmentSeries, AssignmentState, InputError, StatesDocument, Warning,
 } from './document';
 import { formatIsoDate, parseIsoDate } from './dates';
@@ -127,10 +128,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
         date, day_number: r.day - batchStart + 1, stage: stages.names[r.stage]!,
         avg_weight_g: r.avgWeightG, population: r.population, biomass_kg: (r.population * r.avgWeightG) / 1000, temp_c: ts.tempC[k]!,
         deaths: r.deaths, feed_kg: r.feedKg, growth_kg: r.growthKg, anchor_type: r.anchorType, count_deviation: r.countDeviation,
-        sources: {
-          weight: r.weightSource, temp: TEMP_SOURCES[ts.source[k]!]!,
-          mortality: r.mortalityRecorded ? 'recorded' : 'model', feed: r.feedRecorded ? 'recorded' : 'none',
-        },
+        sources: sourcesOf(r.weightSource, ts.source[k]!, r.mortalityRecorded, r.feedRecorded),
         confidence: { weight: wc, temp: tc, mortality: mc, feed: r.feedRecorded ? 1 : 0, overall: Math.min(wc, tc, mc) },
         mortality_carry: r.mortalityCarry,
       };
@@ -167,6 +165,18 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     forecast: forecast(prep, starts, temps),
     warnings,
   };
+}
+
+/**
+ * Provenance objects are shared: there are few combinations, and a 900-day batch has ~9,000
+ * states (one object less each to allocate and to collect). They are frozen, since they are shared.
+ */
+const WEIGHT_SOURCES: WeightSource[] = ['growth_sample', 'transfer', 'weighing', 'manual', 'harvest', 'inflow', 'bridged', 'model'];
+const SOURCES: AssignmentState['sources'][] = [];
+for (const weight of WEIGHT_SOURCES) for (let temp = 0; temp < 4; temp++) for (const m of [false, true]) for (const f of [false, true])
+  SOURCES.push(Object.freeze({ weight, temp: TEMP_SOURCES[temp]!, mortality: m ? 'recorded' : 'model', feed: f ? 'recorded' : 'none' } as const));
+function sourcesOf(weight: WeightSource, temp: number, mortalityRecorded: boolean, feedRecorded: boolean): AssignmentState['sources'] {
+  return SOURCES[WEIGHT_SOURCES.indexOf(weight) * 16 + temp * 4 + (mortalityRecorded ? 2 : 0) + (feedRecorded ? 1 : 0)]!;
 }
 
 /** A packed array of doubles. Not a typed array: those live off-heap, and their churn forces full GCs. */
