@@ -202,6 +202,31 @@ describe('3.1 order within a day', () => {
     expect(on(st, 'A2', D(60)).stage).toBe('Egg&Alevin');
   });
 
+  it('first-day stage from several transfers in: the most advanced dest_stage, else the most advanced source stage', () => {
+    const doc = makeDoc({
+      containers: pens(4),
+      assignments: [
+        { id: 'A1', container_id: 'C1', stage: 'Smolt' },
+        { id: 'A2', container_id: 'C2', stage: 'Post-Smolt' },
+        { id: 'A3', container_id: 'C3', stage: null },
+        { id: 'A4', container_id: 'C4', stage: null },
+      ],
+      placements: [
+        { id: 'P1', assignment_id: 'A1', date: D(1), count: 1000, avg_weight_g: 100 },
+        { id: 'P2', assignment_id: 'A2', date: D(1), count: 1000, avg_weight_g: 100 },
+      ],
+      transfers: [
+        tr({ id: 'T1', date: D(11), source_assignment_id: 'A1', dest_assignment_id: 'A3', count: 100 }),
+        tr({ id: 'T2', date: D(11), source_assignment_id: 'A2', dest_assignment_id: 'A3', count: 100 }),
+        tr({ id: 'T3', date: D(12), source_assignment_id: 'A1', dest_assignment_id: 'A4', count: 100, dest_stage: 'Post-Smolt' }),
+        tr({ id: 'T4', date: D(12), source_assignment_id: 'A2', dest_assignment_id: 'A4', count: 100, dest_stage: 'Smolt' }),
+      ],
+    });
+    const st = run(doc);
+    expect(on(st, 'A3', D(11)).stage).toBe('Post-Smolt');
+    expect(on(st, 'A4', D(12)).stage).toBe('Post-Smolt');
+  });
+
   it('first-day stage: dest_stage, else own stage, else sources\' stage, else scenario start stage; later dest_stage ignored', () => {
     const doc = makeDoc({
       containers: pens(5),
@@ -403,6 +428,7 @@ describe('3.2 deaths and counts', () => {
     // N1 = 980; outflows 1000 ≤ 980 + max(10, 49)
     expect(s.count_deviation).toBe(20);
     expect(s.population).toBe(0);
+    expectRel(s.growth_kg, (1000 * (W(10) - W(9))) / 1000); // Nc = N1 + count_deviation = 1000
     expect(s.deaths).toBe(20);
     expect(s.biomass_kg).toBe(0);
     expectRel(s.avg_weight_g, W(10));
@@ -714,6 +740,31 @@ describe('3.4 forward model, anchors, bridges', () => {
     expectRel(row.modeled_g, 100);
   });
 
+  it('a bridge across the end of a non-feeding stage: no growth while S does not feed; realized TGC over feeding days only', () => {
+    const st = run(makeDoc({
+      scenario: {
+        start_stage: 'Egg&Alevin', start_weight_g: 0.1, fcr_by_stage: {},
+        temperature_profile: { points: [{ day_of_year: 1, temp_c: 8 }], freshwater_c: 8 },
+      },
+      containers: [{ id: 'T1', environment: 'freshwater' }],
+      assignments: [{ id: 'A1', container_id: 'T1', stage: 'Egg&Alevin' }],
+      placements: [{ id: 'P1', assignment_id: 'A1', date: D(1), count: 10000, avg_weight_g: 0.1 }],
+      growth_samples: [{ id: 'G1', assignment_id: 'A1', date: D(91), sample_size: 30, avg_weight_g: 0.3 }],
+      as_of: D(91),
+    }));
+    // S_k feeds from day 82 on (day 81 is the first day *in* Fry at its end)
+    const G = (d: number) => 3 * 8 * Math.max(0, d - 81);
+    for (let d = 2; d <= 90; d++) {
+      const want = (Math.cbrt(0.1) + ((Math.cbrt(0.3) - Math.cbrt(0.1)) * G(d)) / G(91)) ** 3;
+      expectRel(on(st, 'A1', D(d)).avg_weight_g, want);
+    }
+    expect(on(st, 'A1', D(80)).stage).toBe('Egg&Alevin');
+    expect(on(st, 'A1', D(81)).stage).toBe('Fry');
+    const row = st.anchors.find((a) => a.date === D(91))!;
+    expectRel(row.realized_tgc, (1000 * (Math.cbrt(0.3) - Math.cbrt(0.1))) / (10 * 8));
+    expectRel(row.modeled_g, grow(0.1, 3, 8, 10));
+  });
+
   it('inside a bridge the stage (and TGC) follow the forward path; on the anchor day step 5 starts from S in force', () => {
     const tgc: Record<string, number> = { ...tgcAll(3), Adult: 2 };
     const mk = (e: number) =>
@@ -1011,6 +1062,33 @@ describe('3.4 forward model, anchors, bridges', () => {
     expectRel(row.modeled_g, (1000 * W(10) + 200 * grow(200, 3, 10, 10)) / 1200);
   });
 
+  it('an unmeasured LARGEST transfer is not selective: the destination receives W2 = W1', () => {
+    const st = run(makeDoc({
+      containers: pens(2),
+      assignments: [...assigns(1), { id: 'A2', container_id: 'C2', stage: null }],
+      transfers: [tr({ id: 'T1', date: D(11), source_assignment_id: 'A1', dest_assignment_id: 'A2', count: 300, selection_method: 'LARGEST', source_population_before: 1000 })],
+    }));
+    expectRel(on(st, 'A1', D(11)).avg_weight_g, W(10));
+    expectRel(on(st, 'A2', D(11)).avg_weight_g, W(10));
+    expect(st.anchors).toEqual([]);
+  });
+
+  it('a closing transfer leaves at W2 of the day\'s selective outflows, even when it empties the source', () => {
+    const st = run(makeDoc({
+      containers: pens(2),
+      assignments: [...assigns(1), { id: 'A2', container_id: 'C2', stage: null }],
+      removals: [{ id: 'R1', assignment_id: 'A1', date: D(11), count: 100, kind: 'cull', avg_weight_g: 60 }],
+      transfers: [tr({ id: 'T1', date: D(11), source_assignment_id: 'A1', dest_assignment_id: 'A2', count: 880, closes_source: true })],
+    }));
+    const w2 = (1000 * W(10) - 100 * 60) / 900;
+    expectRel(on(st, 'A2', D(11)).avg_weight_g, w2);
+    expect(on(st, 'A2', D(11)).population).toBe(880);
+    const s = on(st, 'A1', D(11));
+    expect(s.population).toBe(0);
+    expect(s.count_deviation).toBe(-20);
+    expectRel(s.avg_weight_g, W(10)); // W1 on the day the population reaches 0
+  });
+
   it('a selective outflow whose formula gives W2 ≤ 0 leaves W2 = W1 with a warning naming the record', () => {
     const st = run(makeDoc({ removals: [{ id: 'R1', assignment_id: 'A1', date: D(11), count: 500, kind: 'cull', avg_weight_g: 300 }] }));
     // (1000·W1 − 500·300)/500 < 0 since W1 ≈ 133 g
@@ -1305,9 +1383,10 @@ describe('5 scenario projection', () => {
   });
 
   it('temperature from the profile for the environment of the previous day\'s stage; day-1 stage advanced by step 5', () => {
+    const tgc: Record<string, number> = { ...tgcAll(3), 'Post-Smolt': 2.5 };
     const st = run(makeDoc({
       scenario: {
-        start_stage: 'Smolt', start_weight_g: 100, duration_days: 60,
+        start_stage: 'Smolt', start_weight_g: 100, duration_days: 60, tgc_by_stage: tgc,
         temperature_profile: { points: [{ day_of_year: 1, temp_c: 8 }], freshwater_c: 14 },
       },
     }));
@@ -1316,7 +1395,7 @@ describe('5 scenario projection', () => {
     let switched = false;
     for (let k = 2; k <= 60; k++) {
       const t = stage === 'Smolt' ? 14 : 8;
-      w = step(w, 3, t);
+      w = step(w, tgc[stage], t);
       stage = advance(stage, w);
       if (stage !== 'Smolt') switched = true;
       const r = st.scenario[k - 1];
@@ -1422,6 +1501,40 @@ describe('6 variance, forecast, ETA', () => {
       expectRel(on(st, 'A1', D(31)).avg_weight_g, wa);
       expectRel(fa.states.find((s) => s.date === D(41))!.avg_weight_g, closed(wa, 3, 10 * (10 + bias)));
     }
+  });
+
+  it('forecast bias counts interpolated days but not nearest or profile days', () => {
+    const st = run(makeDoc({ temperature_daily: [
+      { container_id: 'C1', date: D(20), mean_c: 11 },
+      { container_id: 'C1', date: D(24), mean_c: 11.8 },
+    ] }));
+    const fa = st.forecast.assignments.find((a) => a.assignment_id === 'A1')!;
+    // days 20..24: 11, 11.2, 11.4, 11.6, 11.8 (measured/interpolated); 25..31 nearest, 18..19 nearest
+    expectRel(fa.temp_bias_c, 1.4, 1e-9);
+  });
+
+  it('forecast follows the stage path with each stage\'s TGC', () => {
+    const tgc: Record<string, number> = { ...tgcAll(3), Adult: 2.2 };
+    const st = run(makeDoc({
+      scenario: { tgc_by_stage: tgc },
+      assignments: [{ id: 'A1', container_id: 'C1', stage: 'Post-Smolt' }],
+      placements: [{ id: 'P1', assignment_id: 'A1', date: D(1), count: 1000, avg_weight_g: 300 }],
+    }));
+    let w = 300, stage = 'Post-Smolt';
+    for (let k = 2; k <= 31; k++) { w = step(w, tgc[stage], 10); stage = advance(stage, w); }
+    expectRel(on(st, 'A1', D(31)).avg_weight_g, w);
+    const fa = st.forecast.assignments.find((a) => a.assignment_id === 'A1')!;
+    let j = 0, eta = '';
+    while (!eta) {
+      j++;
+      w = step(w, tgc[stage], 10);
+      stage = advance(stage, w);
+      const f = fa.states.find((s) => s.date === addDays(D(31), j))!;
+      expectRel(f.avg_weight_g, w, 1e-9);
+      expect(f.stage).toBe(stage);
+      if (w >= 5000) eta = addDays(D(31), j);
+    }
+    expect(fa.eta.harvest).toBe(eta);
   });
 
   it('batch ETA: the population-weighted mean weight of the assignments\' forecasts', () => {

@@ -256,6 +256,16 @@ describe('§7 dates and days with fish', () => {
   ];
   it.each(cases)('%s', (_n, build, record, field) => { expectError(build(), record, field); });
 
+  it('feed, mortality and samples on the emptying day are allowed (that day still has fish)', () => {
+    const d = full();
+    d.removals = [{ id: 'R1', assignment_id: 'A2', date: D(22), count: 300, kind: 'harvest', closes_source: true }];
+    d.manual_anchors = [];
+    d.feed!.push({ id: 'F2', assignment_id: 'A2', date: D(22), kg: 1 }, { id: 'F3', container_id: 'C2', date: D(22), kg: 1 });
+    d.mortality!.push({ id: 'M2', assignment_id: 'A2', date: D(22), count: 1, cause: 'X' });
+    d.growth_samples!.push({ id: 'G2', assignment_id: 'A2', date: D(22), sample_size: 10, avg_weight_g: 170 });
+    run(d);
+  });
+
   it('temperatures may be dated before the batch start', () => {
     const d = full();
     d.temperature_daily!.push({ container_id: 'C1', date: '2024-12-28', mean_c: 7 });
