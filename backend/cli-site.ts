@@ -5,10 +5,12 @@
  *   site recompute <db> [--full]         recompute dirty (or all) batches; prints the status
  *   site export <db> <batch_id> [--weekly] [--assignment ID]   CSV of the Actual series
  *   site dump <db> <batch_id>            the batch document (JSON) built from the database
+ *   site import-csv <db> <file.csv> --kind temperature|feed --map col=field,... [--delimiter ,|;|tab] [--dry-run]
+ *                                        import temperature readings or feeding logs from CSV; bad
+ *                                        rows are listed (row, column, reason) and not written
  * Exit codes: 0 ok, 1 usage, 2 bad input / engine errors.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { csvCell } from './csv';
 import { createBackend, type Backend } from './core';
 import { importBatchDocument } from './import-doc';
 import { buildBatchDocument } from './recompute/batch-document';
@@ -21,6 +23,9 @@ const USAGE = `usage: site init <db> [--demo|--empty]
        site recompute <db> [--full]
        site export <db> <batch_id> [--weekly] [--assignment ID]
        site dump <db> <batch_id>
+       site import-csv <db> <file.csv> --kind temperature|feed --map col=field,... [--delimiter ,|;|tab] [--dry-run]
+         temperature fields: container_id|container_name, timestamp|date, value[, parameter]
+         feed fields: date, container_id|assignment_id, kg[, batch_id]
 `;
 
 function flag(args: string[], name: string): boolean {
@@ -82,19 +87,40 @@ export async function runSite(argv: string[], out: Out, err: Out): Promise<numbe
         if (!batchId) { err.write(USAGE); return 1; }
         be = await open();
         await be.idle();
-        const r = await be.call('analysis.get', { batch_id: batchId, granularity: weekly ? 'weekly' : 'daily', assignments: assignment !== undefined });
-        if (!r.ok) { err.write(`${r.error.field ?? ''}: ${r.error.message}\n`); return 2; }
-        let rows: Record<string, unknown>[];
-        if (assignment !== undefined) {
-          const s = r.value.assignments.find((a) => a.assignment_id === assignment);
-          if (!s) { err.write(`unknown assignment ${assignment} in batch ${batchId}\n`); return 2; }
-          rows = s.states.map(({ sources, confidence, ...st }) => ({ ...st, weight_source: sources.weight, temp_source: sources.temp, confidence: confidence.overall }));
-        } else rows = r.value.actual.rows as unknown as Record<string, unknown>[];
-        if (rows.length === 0) { out.write('\n'); return 0; }
-        const cols = Object.keys(rows[0]!);
-        out.write(`${cols.join(',')}\n`);
-        for (const row of rows) out.write(`${cols.map((c) => csvCell(row[c])).join(',')}\n`);
+        const r = await be.call('export.actual', { batch_id: batchId, granularity: weekly ? 'weekly' : 'daily', ...(assignment !== undefined ? { assignment_id: assignment } : {}) });
+        if (!r.ok) { err.write(`${r.error.field ? `${r.error.field}: ` : ''}${r.error.message}\n`); return 2; }
+        out.write(r.value.csv);
         return 0;
+      }
+      case 'import-csv': {
+        const file = args.shift();
+        const kind = option(args, '--kind');
+        const mapArg = option(args, '--map');
+        const delimArg = option(args, '--delimiter');
+        const dry = flag(args, '--dry-run');
+        if (!file || (kind !== 'temperature' && kind !== 'feed') || !mapArg) { err.write(USAGE); return 1; }
+        const map: Record<string, string> = {};
+        for (const part of mapArg.split(',')) {
+          const eq = part.lastIndexOf('=');
+          if (eq <= 0) { err.write(`--map takes column=field pairs separated by commas, got ${JSON.stringify(part)}\n`); return 1; }
+          map[part.slice(eq + 1).trim()] = part.slice(0, eq).trim();
+        }
+        const d = delimArg === 'tab' || delimArg === '\\t' ? '\t' : delimArg;
+        if (d !== undefined && d !== ',' && d !== ';' && d !== '\t') { err.write('--delimiter is , ; or tab\n'); return 1; }
+        const delimiter: ',' | ';' | '\t' | undefined = d;
+        be = await open();
+        const csv = readFileSync(file, 'utf8');
+        const common = { kind, csv, map, ...(delimiter ? { delimiter } : {}) } as const;
+        const stop = be.on('import.progress', (p) => err.write(`${p.phase} ${p.done}/${p.total}\n`));
+        const r = dry ? await be.call('import.preview', { ...common, rows: 0 }) : await be.call('import.commit', common);
+        stop();
+        if (!r.ok) { err.write(`${r.error.field ? `${r.error.field}: ` : ''}${r.error.message}\n`); return 2; }
+        for (const p of r.value.problems) err.write(`row ${p.row}${p.column ? `, column ${JSON.stringify(p.column)}` : ''}: ${p.message}\n`);
+        const v = r.value;
+        const bad = v.bad_rows;
+        if ('committed_rows' in v) out.write(`imported ${v.committed_rows} of ${v.total_rows} rows (${bad} bad, ${v.skipped_rows} skipped) as ${v.events} events; batches recomputed: ${v.batch_ids.join(', ') || 'none'}\n`);
+        else out.write(`dry run: ${v.good_rows} of ${v.total_rows} rows would be imported (${bad} bad, ${v.skipped_rows} skipped)\n`);
+        return bad > 0 ? 2 : 0;
       }
       case 'dump': {
         const batchId = args.shift();

@@ -14,6 +14,7 @@ import { batchHandlers } from './handlers/batches';
 import { measurementHandlers } from './handlers/measurements';
 import { queryHandlers } from './handlers/queries';
 import { siteHandlers } from './handlers/site';
+import { csvHandlers } from './handlers/csv';
 import { Projector } from './projection';
 import { syncScheduler, workerScheduler, type Scheduler } from './recompute/scheduler';
 import { localDate } from './time';
@@ -24,7 +25,8 @@ export interface BackendOptions {
   clock?: () => Date;
   actor: string;
   deviceId?: string;
-  recompute?: 'sync' | 'worker';
+  /** 'manual': nothing recomputes until idle() or recompute.run (bulk imports, benchmarks). */
+  recompute?: 'sync' | 'worker' | 'manual';
   /** What a database without a site gets: the demo site (default), an empty site, or nothing. */
   init?: SiteInit | 'none';
   /** Progress of the first-run demo import. */
@@ -104,9 +106,12 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     cachedSite = undefined;
   }
 
-  scheduler = (opts.recompute ?? 'sync') === 'worker'
+  const mode = opts.recompute ?? 'sync';
+  // no automatic checkpoint inside an edit's commit: the recompute scheduler checkpoints after each round
+  db.pragma('wal_autocheckpoint = 0');
+  scheduler = mode === 'worker'
     ? workerScheduler(opts.dbPath, today, clock, emit)
-    : syncScheduler(db, today, clock, emit);
+    : syncScheduler(db, today, clock, emit, mode === 'manual');
   // resume: batches left dirty by a crash, and batches computed for another day
   if (site()) {
     const { Recomputer } = await import('./recompute/recompute');
@@ -114,7 +119,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   }
   scheduler.kick();
 
-  const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers };
+  const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers, ...csvHandlers };
   let closed = false;
 
   async function call<K extends Method>(method: K, args: Api[K]['args']): Promise<Result<Api[K]['result']>> {
@@ -124,7 +129,9 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     if (!handler || !schema) return { ok: false, error: { code: 'unknown_method', field: '(method)', message: `unknown method ${JSON.stringify(method).slice(0, 100)}` } };
     let size: number;
     try { size = JSON.stringify(args ?? null)?.length ?? 0; } catch { return { ok: false, error: { code: 'invalid', field: '(request)', message: 'the request is not JSON' } }; }
-    if (size > LIMITS.requestBytes) return { ok: false, error: { code: 'too_large', field: '(request)', message: `the request is ${size.toLocaleString('en-US')} bytes; at most ${LIMITS.requestBytes.toLocaleString('en-US')}` } };
+    // a CSV import carries the file: its own limit (the schema checks the text itself)
+    const limit = method === 'import.preview' || method === 'import.commit' ? LIMITS.csvBytes + LIMITS.requestBytes : LIMITS.requestBytes;
+    if (size > limit) return { ok: false, error: { code: 'too_large', field: '(request)', message: `the request is ${size.toLocaleString('en-US')} bytes; at most ${limit.toLocaleString('en-US')}` } };
     const parsed = schema.safeParse(args);
     if (!parsed.success) return { ok: false, error: zodError(parsed.error) };
     try {

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from './events/append';
 import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_LOG, toColumn, type EntityKind } from './kinds';
-import { timestampDate } from './time';
+import { formatIsoDate, LocalDayResolver, timestampLocalDay } from '../engine/index';
 
 /** The from-date meaning "recompute from scratch". */
 export const FULL = '0000-01-01';
@@ -61,6 +61,27 @@ export class Projector {
     return (this.st('SELECT timezone FROM site LIMIT 1').get() as { timezone: string } | undefined)?.timezone ?? 'UTC';
   }
 
+  private resolver: { tz: string; r: LocalDayResolver } | null = null;
+
+  /**
+   * The site-local date of a reading's timestamp, computed exactly as the engine does (its day
+   * sums are keyed by this date); a malformed timestamp keeps its own date part.
+   */
+  readingDate(tz: string, ts: string): string {
+    if (this.resolver?.tz !== tz) this.resolver = { tz, r: new LocalDayResolver(tz) };
+    const d = timestampLocalDay(ts, this.resolver.r);
+    return d === null ? ts.slice(0, 10) : formatIsoDate(d);
+  }
+
+  /** After a time zone change: every reading's site-local date again (the day sums follow by trigger). */
+  private redateReadings(tz: string): void {
+    const upd = this.st('UPDATE temperature_readings SET date = ? WHERE id = ?');
+    for (const [id, ts, date] of this.st('SELECT id, timestamp, date FROM temperature_readings').raw().all() as [string, string, string][]) {
+      const d = this.readingDate(tz, ts);
+      if (d !== date) upd.run(d, id);
+    }
+  }
+
   /** Applies one event; returns the batches it made dirty. */
   apply(ev: StoredEvent): string[] {
     const payload = JSON.parse(ev.payload) as Record<string, unknown>;
@@ -84,7 +105,7 @@ export class Projector {
         const ins = this.st('INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event) VALUES (?, NULL, ?, ?, ?, ?, ?)');
         let min: string | null = null;
         (payload.readings as { timestamp: string; value: number }[]).forEach((r, i) => {
-          const d = timestampDate(tz, r.timestamp) ?? r.timestamp.slice(0, 10);
+          const d = this.readingDate(tz, r.timestamp);
           if (min === null || d < min) min = d;
           ins.run(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
         });
@@ -102,13 +123,13 @@ export class Projector {
     switch (kindName) {
       case 'recorded': {
         const p = { ...payload };
-        if (kind.entity === 'temperature_reading' && typeof p.timestamp === 'string') p.date = timestampDate(this.siteTz(), p.timestamp) ?? p.timestamp.slice(0, 10);
+        if (kind.entity === 'temperature_reading' && typeof p.timestamp === 'string') p.date = this.readingDate(this.siteTz(), p.timestamp);
         this.insert(kind, id, p, ev.event_id);
         break;
       }
       case 'corrected': {
         const patch = { ...(payload.patch as Record<string, unknown>) };
-        if (kind.entity === 'temperature_reading' && typeof patch.timestamp === 'string') patch.date = timestampDate(this.siteTz(), patch.timestamp) ?? patch.timestamp.slice(0, 10);
+        if (kind.entity === 'temperature_reading' && typeof patch.timestamp === 'string') patch.date = this.readingDate(this.siteTz(), patch.timestamp);
         this.update(kind, id, patch, ev.event_id);
         break;
       }
@@ -117,6 +138,7 @@ export class Projector {
       default: throw new Error(`unknown event kind ${ev.type}`);
     }
     const after = this.row(kind, id)!;
+    if (kind === CORE.site && after.timezone !== before?.timezone && typeof after.timezone === 'string') this.redateReadings(after.timezone);
     return this.dirtyFor(kind, before, after);
   }
 

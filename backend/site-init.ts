@@ -37,10 +37,17 @@ export function recordSite(ctx: Ctx, s: SiteDefaults, stages?: StageDoc[]): void
 }
 
 export const DEMO_BATCHES = [
-  { prefix: 'H1-', seed: 11, days: 230, name: 'Hatchery 2025 spring' },
-  { prefix: 'H2-', seed: 12, days: 95, name: 'Hatchery 2025 autumn' },
-  { prefix: 'S1-', seed: 13, days: 560, name: 'Sea 2024' },
+  { prefix: 'H1-', seed: 11, days: 230, label: 'Hatchery' },
+  { prefix: 'H2-', seed: 12, days: 95, label: 'Hatchery' },
+  { prefix: 'S1-', seed: 13, days: 560, label: 'Sea' },
 ] as const;
+
+/** A year-class name from its start date: "Hatchery 2026 spring" (meteorological seasons, northern hemisphere). */
+export function demoBatchName(label: string, startDate: string): string {
+  const month = Number(startDate.slice(5, 7));
+  const season = month >= 3 && month <= 5 ? 'spring' : month >= 6 && month <= 8 ? 'summer' : month >= 9 && month <= 11 ? 'autumn' : 'winter';
+  return `${label} ${startDate.slice(0, 4)} ${season}`;
+}
 
 export async function createSite(ctx: Ctx, init: SiteInit, onProgress?: (p: { phase: string; done: number; total: number }) => void): Promise<void> {
   if (init === 'empty') { recordSite(ctx, emptySite()); return; }
@@ -54,9 +61,11 @@ export async function createSite(ctx: Ctx, init: SiteInit, onProgress?: (p: { ph
     default_fcr_bands: FCR_BANDS, default_temperature_profile: { points: (await import('../engine/demo/temperature')).seaProfilePoints(), freshwater_c: 12 },
   }), demo.DEMO_STAGES);
   DEMO_BATCHES.forEach((b, i) => {
-    onProgress?.({ phase: `demo batch ${b.name}`, done: i, total: DEMO_BATCHES.length });
-    const doc = demo.generateDemoBatch({ seed: b.seed, days: b.days, startDate: addDaysIso(today, -(b.days - 1)) });
-    doc.batch.name = b.name;
+    const startDate = addDaysIso(today, -(b.days - 1));
+    const name = demoBatchName(b.label, startDate);
+    onProgress?.({ phase: `demo batch ${name}`, done: i, total: DEMO_BATCHES.length });
+    const doc = demo.generateDemoBatch({ seed: b.seed, days: b.days, startDate });
+    doc.batch.name = name;
     importBatchDocument(ctx, doc, { idPrefix: b.prefix });
   });
   onProgress?.({ phase: 'demo', done: DEMO_BATCHES.length, total: DEMO_BATCHES.length });

@@ -187,6 +187,47 @@ export interface RecomputeStatus {
   errors: { batch_id: string; record: string; field: string; message: string }[];
 }
 
+// ---------------------------------------------------------------------------------------------
+// CSV import and export
+
+export type CsvImportKind = 'temperature' | 'feed';
+/**
+ * A CSV file (≤ 20 MB of text) and the user's mapping field → column name. Temperature fields:
+ * container_id | container_name, timestamp | date, value, and optionally parameter (rows whose
+ * parameter is not a temperature name are skipped). Feed fields: date, container_id | assignment_id,
+ * kg, and optionally batch_id.
+ */
+export interface CsvImportArgs {
+  kind: CsvImportKind;
+  csv: string;
+  map: Record<string, string>;
+  /** Sniffed from the header line when absent. */
+  delimiter?: ',' | ';' | '\t';
+  /** Parameter names meaning a temperature (case-insensitive); a built-in list when absent. */
+  parameter_names?: string[];
+  /** import.progress every this many rows (default 10,000). */
+  progress_every?: number;
+}
+/** One problem of one row: row numbers as a spreadsheet shows them (the header is row 1). */
+export interface CsvProblem { row: number; column?: string; field?: string; message: string }
+export interface CsvMappedRow { row: number; values: Record<string, unknown>; problems: CsvProblem[] }
+export interface CsvPreview {
+  kind: CsvImportKind; delimiter: string; header: string[];
+  total_rows: number; good_rows: number; bad_rows: number; skipped_rows: number;
+  /** The first N rows (default 20) as mapped, each with its problems. */
+  rows: CsvMappedRow[];
+  /** Problems of every row (at most 1,000). */
+  problems: CsvProblem[];
+}
+export interface CsvCommitResult {
+  kind: CsvImportKind; total_rows: number; committed_rows: number; bad_rows: number; skipped_rows: number;
+  events: number; batch_ids: string[];
+  /** The bad rows' problems (at most 1,000); those rows were not written. */
+  problems: CsvProblem[];
+}
+export interface ExportActualArgs { batch_id: string; granularity?: 'daily' | 'weekly'; assignment_id?: string; from?: IsoDate; to?: IsoDate }
+export interface ExportActual { columns: string[]; rows: number; csv: string }
+
 interface CoreApi {
   'site.get': { args: Record<string, never>; result: SiteDto };
   'site.update': { args: { patch: Partial<SiteFields>; reason?: string }; result: SiteDto };
@@ -212,6 +253,12 @@ interface CoreApi {
   'recompute.status': { args: Record<string, never>; result: RecomputeStatus };
   /** Marks batches dirty (all when batch_id is absent) and waits until their states are fresh. */
   'recompute.run': { args: { batch_id?: string; full?: boolean }; result: RecomputeStatus };
+  /** Maps and checks a CSV file without writing anything. */
+  'import.preview': { args: CsvImportArgs & { rows?: number }; result: CsvPreview };
+  /** Writes the good rows in one transaction, lists the bad ones, waits for the recompute. */
+  'import.commit': { args: CsvImportArgs; result: CsvCommitResult };
+  /** The Actual series as CSV: the batch or one assignment, daily or by ISO week. */
+  'export.actual': { args: ExportActualArgs; result: ExportActual };
 }
 
 export type Api = CoreApi & RecordMethods & CorrectMethods & VoidMethods & RestoreMethods;
@@ -226,5 +273,6 @@ export interface ApiEvents {
   'states.fresh': { batch_id: string; as_of: IsoDate; changed_states: number; errors: number; ms: number };
   'recompute.progress': { batch_id: string; done: number; total: number };
   'data.changed': { entity_type: string; entity_id: string; event_type: string; batch_ids: string[] };
+  'import.progress': { phase: 'validate' | 'write' | 'recompute'; done: number; total: number };
 }
 export type ApiEventName = keyof ApiEvents;

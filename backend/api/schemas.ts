@@ -10,6 +10,8 @@ import { isIsoDate, isValidTimeZone } from '../time';
 export const LIMITS = {
   id: 200, name: 200, note: 2000, reason: 2000, individuals: 2000, mapEntries: 50, profilePoints: 400, stages: 30,
   requestBytes: 1 << 20,
+  /** CSV text of an import (UTF-8 bytes). */
+  csvBytes: 20 * (1 << 20),
 } as const;
 
 const id = z.string().min(1, 'must not be empty').max(LIMITS.id, `must be at most ${LIMITS.id} characters`)
@@ -128,6 +130,16 @@ export function makeSchemas(today: () => string) {
   });
   const batchFields = z.strictObject({ name, species: name.optional(), start_date: date, scenario_id: opt(id) });
   const empty = z.strictObject({});
+  const csvImport = z.strictObject({
+    kind: z.enum(['temperature', 'feed'], 'must be "temperature" or "feed"'),
+    csv: z.string('must be the CSV text').max(LIMITS.csvBytes, `must be at most ${LIMITS.csvBytes / (1 << 20)} MB`)
+      .refine((t) => Buffer.byteLength(t, 'utf8') <= LIMITS.csvBytes, `must be at most ${LIMITS.csvBytes / (1 << 20)} MB`),
+    map: z.record(z.string().min(1).max(64), z.string().max(LIMITS.name, `must be at most ${LIMITS.name} characters`))
+      .refine((m) => Object.keys(m).length <= 10, 'at most 10 fields'),
+    delimiter: z.enum([',', ';', '\t'], 'must be ",", ";" or a tab').optional(),
+    parameter_names: z.array(z.string().min(1).max(LIMITS.name)).min(1).max(100).optional(),
+    progress_every: z.int().min(1).max(1e7).optional(),
+  });
   const nonEmpty = <T extends z.ZodObject>(o: T) => o.partial().refine((p) => Object.keys(p).length > 0, 'the patch changes nothing');
 
   const schemas = {
@@ -158,6 +170,11 @@ export function makeSchemas(today: () => string) {
     }),
     'record.history': z.strictObject({ entity_type: z.string().min(1).max(64), entity_id: id }),
     'recompute.status': empty,
+    'import.preview': csvImport.extend({ rows: z.int().min(0).max(1000).optional() }),
+    'import.commit': csvImport,
+    'export.actual': z.strictObject({
+      batch_id: id, granularity: z.enum(['daily', 'weekly']).optional(), assignment_id: id.optional(), from: anyDate.optional(), to: anyDate.optional(),
+    }),
     'recompute.run': z.strictObject({ batch_id: id.optional(), full: z.boolean().optional() }),
   } as unknown as Schemas;
 

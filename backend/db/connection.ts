@@ -8,6 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DB } from './schema';
 import { migrate } from './migrate';
+import { registerSqlFunctions } from './functions';
 
 const require = createRequire(import.meta.url);
 
@@ -39,6 +40,7 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Connection {
     if (!opts.readonly) sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL'); // a committed event survives power loss too
     sqlite.pragma('foreign_keys = ON');
+    registerSqlFunctions(sqlite);
     if (opts.migrate ?? true) migrate(sqlite);
   } catch (e) {
     sqlite.close();

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, sep } from 'node:path';
+import { registerSqlFunctions } from './functions';
 
 /** migrations/sqlite of the project: found upwards from this module, which may run bundled (dist/). */
 export const MIGRATIONS_DIR = findUp(dirname(fileURLToPath(import.meta.url)), join('migrations', 'sqlite'));
@@ -49,6 +50,7 @@ export function currentVersion(db: Database.Database): number {
 
 /** Applies the missing migrations; returns the versions applied. Throws NewerDatabaseError. */
 export function migrate(db: Database.Database, migrations = loadMigrations(), now: () => Date = () => new Date()): number[] {
+  registerSqlFunctions(db);
   const have = currentVersion(db);
   const known = migrations.length ? migrations[migrations.length - 1]!.version : 0;
   if (have > known) throw new NewerDatabaseError(have, known);

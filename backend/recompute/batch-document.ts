@@ -1,23 +1,43 @@
 /**
  * The engine's batch document for one batch, built from the projection tables (non-voided rows).
- * Temperatures are the raw readings and daily means of the batch's containers, so the states equal
- * an assimilate of the dumped document exactly.
+ * Temperatures come either as the raw readings (`site dump`, verification: the document stands on
+ * its own) or, for a recompute, as the per container-day sums kept by migration 0002's triggers
+ * (`ReadingAggregator.fromDaySums`): the same daily means exactly, without reading ~280,000 rows.
+ * Readings the engine drops (outside −3…40 °C) are fed to the aggregator one by one so its
+ * warnings are the same too. Statements are prepared once per connection.
  */
 import type Database from 'better-sqlite3';
 import type { BatchDocument, ScenarioDoc, StageDoc } from '../../engine/index';
-import { DEFAULT_STAGES } from '../../engine/index';
+import { DEFAULT_STAGES, ReadingAggregator } from '../../engine/index';
 import { MEASUREMENTS, fromColumn } from '../kinds';
 
 type Row = Record<string, unknown>;
 
-export interface BuildOptions { asOf: string }
+export interface BuildOptions {
+  asOf: string;
+  /** 'raw' (default): the readings in the document; 'sums': none in the document, a day-sum aggregator beside it. */
+  readings?: 'raw' | 'sums';
+}
+
+export interface BatchInputs { doc: BatchDocument; readings: ReadingAggregator | null }
+
+const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A statement prepared once per connection. */
+export function stmt(db: Database.Database, sql: string): Database.Statement {
+  let m = cache.get(db);
+  if (!m) cache.set(db, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) { s = db.prepare(sql); m.set(sql, s); }
+  return s;
+}
 
 function json<T>(v: unknown, fallback: T): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : fallback;
 }
 
 export function loadStages(db: Database.Database, siteId: string): StageDoc[] | null {
-  const rows = db.prepare('SELECT * FROM stages WHERE site_id = ? ORDER BY ord, name').all(siteId) as Row[];
+  const rows = stmt(db, 'SELECT * FROM stages WHERE site_id = ? ORDER BY ord, name').all(siteId) as Row[];
   if (rows.length === 0) return null;
   return rows.map((r) => {
     const s: StageDoc = {
@@ -31,39 +51,60 @@ export function loadStages(db: Database.Database, siteId: string): StageDoc[] | 
 }
 
 export function buildBatchDocument(db: Database.Database, batchId: string, opts: BuildOptions): BatchDocument | null {
-  const batch = db.prepare('SELECT * FROM batches WHERE id = ? AND voided = 0').get(batchId) as Row | undefined;
+  return loadBatchInputs(db, batchId, { ...opts, readings: opts.readings ?? 'raw' })?.doc ?? null;
+}
+
+/** Per measurement kind: the columns the document takes, in a fixed order (rows read raw). */
+const KIND_SQL = new Map(MEASUREMENTS.filter((k) => !k.containerLevel).map((k) => {
+  const cols = [...(k.docHasId ? ['id'] : []), ...k.docFields];
+  return [k.docList, { k, cols, types: cols.map((c) => (c === 'id' ? 'text' : k.cols[c]!)), sql: `SELECT ${cols.join(', ')} FROM ${k.table} WHERE batch_id = ? AND voided = 0 ORDER BY date, id` }] as const;
+}));
+
+export function loadBatchInputs(db: Database.Database, batchId: string, opts: BuildOptions): BatchInputs | null {
+  const batch = stmt(db, 'SELECT * FROM batches WHERE id = ? AND voided = 0').get(batchId) as Row | undefined;
   if (!batch) return null;
-  const site = db.prepare('SELECT * FROM site WHERE id = ?').get(batch.site_id) as Row;
+  const site = stmt(db, 'SELECT * FROM site WHERE id = ?').get(batch.site_id) as Row;
   const stages = loadStages(db, site.id as string);
   const stageList = stages ?? (DEFAULT_STAGES as StageDoc[]);
 
-  const assignments = db.prepare('SELECT id, container_id, stage FROM assignments WHERE batch_id = ? AND voided = 0 ORDER BY id').all(batchId) as Row[];
+  const assignments = stmt(db, 'SELECT id, container_id, stage FROM assignments WHERE batch_id = ? AND voided = 0 ORDER BY id').all(batchId) as Row[];
   const lists: Record<string, Row[]> = {};
   const containerIds = new Set(assignments.map((a) => a.container_id as string));
-  for (const k of MEASUREMENTS) {
-    if (k.containerLevel) continue;
-    const rows = db.prepare(`SELECT * FROM ${k.table} WHERE batch_id = ? AND voided = 0 ORDER BY date, id`).all(batchId) as Row[];
+  for (const { k, cols, types, sql } of KIND_SQL.values()) {
+    const rows = stmt(db, sql).raw().all(batchId) as unknown[][];
+    const n = cols.length;
     lists[k.docList] = rows.map((r) => {
       const o: Row = {};
-      if (k.docHasId) o.id = r.id;
-      for (const f of k.docFields) {
-        const v = fromColumn(k.cols[f]!, r[f]);
-        if (v !== null) o[f] = v;
+      for (let i = 0; i < n; i++) {
+        const v = r[i];
+        if (v === null) continue;
+        const t = types[i];
+        o[cols[i]!] = t === 'bool' || t === 'json' ? fromColumn(t, v) : v;
       }
       return o;
     });
-    if (k.docList === 'feed') for (const r of rows) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
+    if (k.docList === 'feed') for (const r of lists.feed!) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
   }
   const cids = [...containerIds].sort();
-  const containers = cids.length === 0 ? [] : (db.prepare(`SELECT id, name, kind, environment FROM containers WHERE id IN (${cids.map(() => '?').join(',')}) ORDER BY id`).all(...cids) as Row[])
+  const inList = cids.map(() => '?').join(',');
+  const containers = cids.length === 0 ? [] : (stmt(db, `SELECT id, name, kind, environment FROM containers WHERE id IN (${inList}) ORDER BY id`).all(...cids) as Row[])
     .map((c) => ({ id: c.id as string, name: c.name as string, ...(c.kind != null ? { kind: c.kind as string } : {}), environment: c.environment as 'freshwater' | 'sea' }));
+  const timezone = site.timezone as string;
+  let readings: ReadingAggregator | null = null;
   if (cids.length > 0) {
-    const inList = cids.map(() => '?').join(',');
-    lists.temperature_readings = (db.prepare(`SELECT container_id, timestamp, value FROM temperature_readings WHERE container_id IN (${inList}) AND voided = 0 ORDER BY container_id, timestamp, id`).raw().all(...cids) as [string, string, number][])
-      .map(([container_id, timestamp, value]) => ({ container_id, timestamp, value }));
-    lists.temperature_daily = (db.prepare(`SELECT container_id, date, mean_c FROM temperature_daily WHERE container_id IN (${inList}) AND voided = 0 ORDER BY container_id, date, id`).all(...cids) as Row[]);
+    if (opts.readings === 'sums') {
+      readings = ReadingAggregator.fromDaySums(timezone,
+        stmt(db, `SELECT container_id, date, sum, n, lone FROM temperature_reading_days WHERE container_id IN (${inList}) ORDER BY container_id, date`).all(...cids) as { container_id: string; date: string; sum: number; n: number; lone: number }[]);
+      // the readings the engine drops, in document order: the same warnings as from the raw list
+      const dropped = stmt(db, `SELECT container_id, timestamp, value FROM temperature_readings WHERE container_id IN (${inList}) AND (value < -3 OR value > 40) AND voided = 0 ORDER BY container_id, timestamp, id`).all(...cids) as Row[];
+      dropped.forEach((r, i) => readings!.add(r, i));
+    } else {
+      lists.temperature_readings = (stmt(db, `SELECT container_id, timestamp, value FROM temperature_readings WHERE container_id IN (${inList}) AND voided = 0 ORDER BY container_id, timestamp, id`).raw().all(...cids) as [string, string, number][])
+        .map(([container_id, timestamp, value]) => ({ container_id, timestamp, value }));
+    }
+    lists.temperature_daily = (stmt(db, `SELECT container_id, date, mean_c FROM temperature_daily WHERE container_id IN (${inList}) AND voided = 0 ORDER BY container_id, date, id`).all(...cids) as Row[]);
   } else {
-    lists.temperature_readings = [];
+    if (opts.readings !== 'sums') lists.temperature_readings = [];
     lists.temperature_daily = [];
   }
 
@@ -71,7 +112,7 @@ export function buildBatchDocument(db: Database.Database, batchId: string, opts:
   const doc: BatchDocument = {
     format: 'aquamind-site/batch@1',
     as_of: opts.asOf,
-    site: { id: site.id as string, name: site.name as string, timezone: site.timezone as string, ...(site.weight_cv != null ? { weight_cv: site.weight_cv as number } : {}) },
+    site: { id: site.id as string, name: site.name as string, timezone, ...(site.weight_cv != null ? { weight_cv: site.weight_cv as number } : {}) },
     batch: { id: batch.id as string, name: batch.name as string, species: batch.species as string, start_date: batch.start_date as string },
     ...(stages ? { stages } : {}),
     scenario,
@@ -79,12 +120,12 @@ export function buildBatchDocument(db: Database.Database, batchId: string, opts:
     assignments: assignments.map((a) => ({ id: a.id as string, container_id: a.container_id as string, ...(a.stage != null ? { stage: a.stage as string } : {}) })),
     ...(lists as unknown as Partial<BatchDocument>),
   };
-  return doc;
+  return { doc, readings };
 }
 
 /** The pinned scenario, or a baseline from the site defaults; blanks filled from the batch. */
 function scenarioFor(db: Database.Database, batch: Row, site: Row, stages: StageDoc[], placements: Row[], assignments: Row[]): ScenarioDoc {
-  const pinned = batch.scenario_id ? db.prepare('SELECT * FROM scenarios WHERE id = ?').get(batch.scenario_id) as Row | undefined : undefined;
+  const pinned = batch.scenario_id ? stmt(db, 'SELECT * FROM scenarios WHERE id = ?').get(batch.scenario_id) as Row | undefined : undefined;
   const startDate = batch.start_date as string;
   // start stock: the placements of the earliest placement day
   let startCount = 0, weighted = 0, weightN = 0;

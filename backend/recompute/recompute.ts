@@ -1,16 +1,22 @@
 /**
- * Recomputing dirty batches: build the batch document, run the engine (incrementally from the
- * dirty day when stored states are compatible), then in one transaction write only the states
- * that changed, drop states that no longer exist, store the batch outputs and clear the dirty
- * marker unless the batch was re-dirtied meanwhile (generation check). Engine errors are stored
- * per batch and park the marker until the next edit; they never throw.
+ * Recomputing dirty batches: load the batch's inputs (temperatures as stored per container-day
+ * sums, never the raw readings), run the engine (incrementally from the dirty day when stored
+ * states are compatible), then in one transaction write only the states that changed, drop
+ * states that no longer exist, store the batch outputs and clear the dirty marker unless the
+ * batch was re-dirtied meanwhile (generation check). Engine errors are stored per batch and park
+ * the marker until the next edit; they never throw.
+ *
+ * The previous states of a batch come from memory when this recomputer wrote them last (the
+ * `revision` token in batch_outputs says so; the worker is long-lived), else from the tables. The
+ * memory holds a bounded number of states (least recently used batches leave first).
  */
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
-  assimilate, diff, recomputeFrom, ENGINE_VERSION,
+  computeStates, diff, prepare, recomputePrepared, ENGINE_VERSION,
   type AssignmentState, type BatchState, type InputError, type StatesDocument, type StateChanges,
 } from '../../engine/index';
-import { buildBatchDocument } from './batch-document';
+import { loadBatchInputs } from './batch-document';
 import { FULL } from '../projection';
 
 export interface RecomputeOutcome {
@@ -22,6 +28,32 @@ export interface RecomputeOutcome {
   /** false when the batch was edited during the computation (it stays dirty). */
   cleared: boolean;
   ms: number;
+  /** Where the time went: loading inputs and previous states, the engine, writing. */
+  split?: { load: number; compute: number; persist: number; previousFrom: 'memory' | 'tables' | 'none' };
+}
+
+export interface RecomputerOptions {
+  /** How many states (assignment-days) the in-memory copies may hold in all; 0 turns them off. */
+  cacheStates?: number;
+}
+
+interface Cached { revision: string; states: StatesDocument; size: number }
+
+/**
+ * JSON of a list whose elements an incremental recompute mostly reuses by identity (FCR rows,
+ * weekly series of unchanged assignments): each element's text is remembered, so only new
+ * elements are stringified. Equal to JSON.stringify of the list.
+ */
+const elementJson = new WeakMap<object, string>();
+function listJson(list: readonly object[]): string {
+  const parts = new Array<string>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    let j = elementJson.get(e);
+    if (j === undefined) { j = JSON.stringify(e); elementJson.set(e, j); }
+    parts[i] = j;
+  }
+  return `[${parts.join(',')}]`;
 }
 
 export interface RecomputeHooks {
@@ -38,8 +70,12 @@ const BATCH_COLS = ['batch_id', 'date', 'day_number', 'avg_weight_g', 'populatio
 
 export class Recomputer {
   private readonly s: Record<string, Database.Statement>;
+  private readonly cache = new Map<string, Cached>();
+  private cached = 0;
+  private readonly cacheLimit: number;
 
-  constructor(private readonly db: Database.Database, private readonly today: () => string, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly db: Database.Database, private readonly today: () => string, private readonly now: () => Date = () => new Date(), opts: RecomputerOptions = {}) {
+    this.cacheLimit = opts.cacheStates ?? 300_000;
     const q = (sql: string) => db.prepare(sql);
     this.s = {
       dirtyAll: q('SELECT * FROM dirty_batches WHERE failed_generation IS NULL OR failed_generation <> generation ORDER BY batch_id'),
@@ -47,7 +83,8 @@ export class Recomputer {
       clear: q('DELETE FROM dirty_batches WHERE batch_id = ? AND generation = ?'),
       fail: q('UPDATE dirty_batches SET failed_generation = ? WHERE batch_id = ? AND generation = ?'),
       batch: q('SELECT id, start_date, voided FROM batches WHERE id = ?'),
-      outputs: q('SELECT engine_version, as_of, anchors FROM batch_outputs WHERE batch_id = ?'),
+      outputs: q('SELECT engine_version, as_of, anchors, weekly, fcr, warnings FROM batch_outputs WHERE batch_id = ?'),
+      revision: q('SELECT revision FROM batch_outputs WHERE batch_id = ?'),
       states: q(`SELECT ${STATE_COLS.join(', ')} FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date`),
       batchStates: q(`SELECT ${BATCH_COLS.join(', ')} FROM batch_states WHERE batch_id = ? ORDER BY date`),
       upState: q(`INSERT OR REPLACE INTO assignment_states (${STATE_COLS.join(', ')}) VALUES (${STATE_COLS.map(() => '?').join(', ')})`),
@@ -58,8 +95,8 @@ export class Recomputer {
       delBatchOutside: q('DELETE FROM batch_states WHERE batch_id = ? AND (date < ? OR date > ?)'),
       delBatchStates: q('DELETE FROM batch_states WHERE batch_id = ?'),
       delOutputs: q('DELETE FROM batch_outputs WHERE batch_id = ?'),
-      upOutputs: q(`INSERT OR REPLACE INTO batch_outputs (batch_id, engine_version, as_of, computed_at, weekly, anchors, fcr, scenario, variance, forecast, warnings)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      upOutputs: q(`INSERT OR REPLACE INTO batch_outputs (batch_id, engine_version, as_of, computed_at, weekly, anchors, fcr, scenario, variance, forecast, warnings, revision)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       delErrors: q('DELETE FROM batch_errors WHERE batch_id = ?'),
       addError: q('INSERT INTO batch_errors (batch_id, seq, record, field, message, generation, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       staleAsOf: q('SELECT o.batch_id, o.as_of FROM batch_outputs o JOIN batches b ON b.id = o.batch_id WHERE o.as_of <> ? OR o.engine_version <> ?'),
@@ -77,6 +114,15 @@ export class Recomputer {
 
   pending(): DirtyRow[] {
     return this.s.dirtyAll!.all() as DirtyRow[];
+  }
+
+  /**
+   * Moves the write-ahead log into the database when no reader needs it (PASSIVE: never waits).
+   * The app's connections turn automatic checkpoints off (they would land inside an edit's commit);
+   * the recompute schedulers call this after each round, once the states are out.
+   */
+  checkpoint(): void {
+    try { this.db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }
   }
 
   /** Recomputes every dirty batch until none is left (bounded, in case edits keep coming). */
@@ -97,7 +143,7 @@ export class Recomputer {
 
   /** The stored states of a batch as the engine's previous document (null when none). */
   loadPrevious(batchId: string): StatesDocument | null {
-    const out = this.s.outputs!.get(batchId) as { engine_version: string; as_of: string; anchors: string } | undefined;
+    const out = this.s.outputs!.get(batchId) as { engine_version: string; as_of: string; anchors: string; weekly: string; fcr: string; warnings: string } | undefined;
     if (!out) return null;
     const rows = this.s.states!.raw().all(batchId) as unknown[][];
     const series = new Map<string, { assignment_id: string; container_id: string; states: AssignmentState[] }>();
@@ -116,10 +162,47 @@ export class Recomputer {
     const batch = (this.s.batchStates!.all(batchId) as (BatchState & { batch_id?: string })[]).map(({ batch_id: _b, ...b }) => b as BatchState);
     return {
       format: 'aquamind-site/states@1', engine_version: out.engine_version, batch_id: batchId, as_of: out.as_of,
-      assignments: [...series.values()], batch, weekly: { batch: [], assignments: [] }, anchors: JSON.parse(out.anchors),
-      fcr: [], scenario: [], variance: [], forecast: { batch: { eta: {}, states: [] }, assignments: [] }, warnings: [],
+      // weekly, FCR and warnings too: an incremental recompute reuses them for unchanged assignments
+      assignments: [...series.values()], batch, weekly: JSON.parse(out.weekly) as StatesDocument['weekly'], anchors: JSON.parse(out.anchors),
+      fcr: JSON.parse(out.fcr) as StatesDocument['fcr'], scenario: [], variance: [], forecast: { batch: { eta: {}, states: [] }, assignments: [] },
+      warnings: JSON.parse(out.warnings) as StatesDocument['warnings'],
     };
   }
+
+  /** The previous states: this recomputer's copy while the stored revision is the one it wrote. */
+  private previousOf(batchId: string): { states: StatesDocument | null; from: 'memory' | 'tables' | 'none' } {
+    const c = this.cache.get(batchId);
+    if (c) {
+      const r = this.s.revision!.get(batchId) as { revision: string | null } | undefined;
+      if (r && r.revision === c.revision) {
+        this.cache.delete(batchId); this.cache.set(batchId, c); // most recently used last
+        return { states: c.states, from: 'memory' };
+      }
+      this.forget(batchId);
+    }
+    const states = this.loadPrevious(batchId);
+    return { states, from: states ? 'tables' : 'none' };
+  }
+
+  private forget(batchId: string): void {
+    const c = this.cache.get(batchId);
+    if (c) { this.cached -= c.size; this.cache.delete(batchId); }
+  }
+
+  private remember(batchId: string, revision: string, states: StatesDocument): void {
+    this.forget(batchId);
+    const size = states.assignments.reduce((n, a) => n + a.states.length, 0) + states.batch.length;
+    if (size > this.cacheLimit) return;
+    this.cache.set(batchId, { revision, states, size });
+    this.cached += size;
+    for (const [id, c] of this.cache) {
+      if (this.cached <= this.cacheLimit) break;
+      this.cached -= c.size; this.cache.delete(id);
+    }
+  }
+
+  /** Drops the in-memory copies (tests, tools). */
+  clearCache(): void { this.cache.clear(); this.cached = 0; }
 
   recompute(batchId: string): RecomputeOutcome | null {
     const t0 = performance.now();
@@ -129,15 +212,18 @@ export class Recomputer {
       const dirty = this.s.dirtyOne!.get(batchId) as DirtyRow | undefined;
       if (!dirty) return null;
       const batch = this.s.batch!.get(batchId) as { id: string; start_date: string; voided: number } | undefined;
-      const doc = batch && !batch.voided ? buildBatchDocument(this.db, batchId, { asOf }) : null;
-      return { dirty, batch, doc, previous: doc ? this.loadPrevious(batchId) : null };
+      const inputs = batch && !batch.voided ? loadBatchInputs(this.db, batchId, { asOf, readings: 'sums' }) : null;
+      const previous = inputs ? this.previousOf(batchId) : { states: null, from: 'none' as const };
+      return { dirty, batch, inputs, previous: previous.states, previousFrom: previous.from };
     })();
     if (!snap) return null;
-    const { dirty, batch, doc, previous } = snap;
+    const { dirty, batch, inputs, previous, previousFrom } = snap;
+    const t1 = performance.now();
 
-    if (!doc || !batch) {
+    if (!inputs || !batch) {
       // unknown or voided batch: its states go away
       let cleared = false;
+      this.forget(batchId);
       this.db.transaction(() => {
         this.s.delAllStates!.run(batchId); this.s.delBatchStates!.run(batchId); this.s.delOutputs!.run(batchId); this.s.delErrors!.run(batchId);
         cleared = this.s.clear!.run(batchId, dirty.generation).changes > 0;
@@ -147,14 +233,15 @@ export class Recomputer {
 
     let states: StatesDocument;
     let changed: StateChanges;
-    let full = true;
     try {
+      const p = prepare(inputs.doc, { readings: inputs.readings });
+      if (!p.ok) return this.failed(batchId, asOf, dirty, p.errors, t0);
       if (previous && dirty.from_date > batch.start_date) {
-        const r = recomputeFrom(doc, previous, dirty.from_date);
+        const r = recomputePrepared(p.prep, previous, dirty.from_date);
         if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
-        states = r.states; changed = r.changed; full = false;
+        states = r.states; changed = r.changed;
       } else {
-        const r = assimilate(doc);
+        const r = computeStates(p.prep);
         if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
         states = r.states;
         changed = previous ? diff(previous, r.states) : { assignments: r.states.assignments.map((a) => ({ assignment_id: a.assignment_id, states: a.states })), batch: r.states.batch, removedAssignments: [] };
@@ -162,11 +249,12 @@ export class Recomputer {
     } catch (e) {
       return this.failed(batchId, asOf, dirty, [{ record: batchId, field: 'engine', message: `engine failure: ${(e as Error).message}` }], t0);
     }
-    void full;
+    const t2 = performance.now();
 
     const containerOf = new Map(states.assignments.map((a) => [a.assignment_id, a.container_id]));
     let n = 0;
     let cleared = false;
+    const revision = randomUUID();
     this.db.transaction(() => {
       if (!previous) { this.s.delAllStates!.run(batchId); this.s.delBatchStates!.run(batchId); }
       const up = this.s.upState!;
@@ -181,9 +269,14 @@ export class Recomputer {
         }
       }
       for (const id of changed.removedAssignments) this.s.delAssignment!.run(id, batchId);
-      for (const a of states.assignments) {
-        if (a.states.length === 0) { this.s.delAssignment!.run(a.assignment_id, batchId); continue; }
-        this.s.delOutside!.run(a.assignment_id, a.states[0]!.date, a.states[a.states.length - 1]!.date);
+      if (previous) {
+        // states outside each series' new range (none when the ranges did not move)
+        const prevRange = new Map(previous.assignments.map((a) => [a.assignment_id, a.states.length ? `${a.states[0]!.date}/${a.states[a.states.length - 1]!.date}` : '']));
+        for (const a of states.assignments) {
+          if (a.states.length === 0) { this.s.delAssignment!.run(a.assignment_id, batchId); continue; }
+          const range = `${a.states[0]!.date}/${a.states[a.states.length - 1]!.date}`;
+          if (prevRange.get(a.assignment_id) !== range) this.s.delOutside!.run(a.assignment_id, a.states[0]!.date, a.states[a.states.length - 1]!.date);
+        }
       }
       const ub = this.s.upBatch!;
       for (const b of changed.batch) {
@@ -192,13 +285,17 @@ export class Recomputer {
       }
       if (states.batch.length === 0) this.s.delBatchStates!.run(batchId);
       else this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
-      this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), JSON.stringify(states.weekly),
-        JSON.stringify(states.anchors), JSON.stringify(states.fcr), JSON.stringify(states.scenario), JSON.stringify(states.variance),
-        JSON.stringify(states.forecast), JSON.stringify(states.warnings));
+      const weekly = `{"batch":${JSON.stringify(states.weekly.batch)},"assignments":${listJson(states.weekly.assignments)}}`;
+      this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), weekly,
+        JSON.stringify(states.anchors), listJson(states.fcr), JSON.stringify(states.scenario), JSON.stringify(states.variance),
+        JSON.stringify(states.forecast), JSON.stringify(states.warnings), revision);
       this.s.delErrors!.run(batchId);
       cleared = this.s.clear!.run(batchId, dirty.generation).changes > 0;
     }).immediate();
-    return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: performance.now() - t0 };
+    if (this.cacheLimit > 0) this.remember(batchId, revision, states);
+    const t3 = performance.now();
+    return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: t3 - t0,
+      split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, previousFrom } };
   }
 
   private failed(batchId: string, asOf: string, dirty: DirtyRow, errors: InputError[], t0: number): RecomputeOutcome {

@@ -6,6 +6,7 @@ import type { WorkerReply, WorkerRequest } from './scheduler';
 
 const { dbPath } = workerData as { dbPath: string };
 const conn = openDatabase(dbPath, { migrate: false });
+conn.sqlite.pragma('wal_autocheckpoint = 0'); // checkpoints after each round, off the edit path
 let today = '';
 let now = new Date();
 const rc = new Recomputer(conn.sqlite, () => today, () => now);
@@ -16,8 +17,9 @@ parentPort!.on('message', (m: WorkerRequest) => {
   today = m.today;
   now = new Date(m.now);
   try {
-    rc.runAll({ progress: (p) => post({ type: 'progress', p }), fresh: (o) => post({ type: 'fresh', o }) });
+    const outs = rc.runAll({ progress: (p) => post({ type: 'progress', p }), fresh: (o) => post({ type: 'fresh', o }) });
     post({ type: 'done', seq: m.seq });
+    if (outs.length) rc.checkpoint();
   } catch (e) {
     post({ type: 'error', seq: m.seq, message: (e as Error).message });
   }

@@ -27,14 +27,14 @@ describe('migrations', () => {
     raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '2030-01-01')").run();
     raw.close();
     expect(() => openDatabase(path)).toThrow(NewerDatabaseError);
-    expect(() => openDatabase(path)).toThrow(/newer app \(schema 999; this app knows up to 1\)/);
+    expect(() => openDatabase(path)).toThrow(/newer app \(schema 999; this app knows up to 2\)/);
   });
 
   it('roll back a failing migration entirely', () => {
     const raw = new BetterSqlite3(':memory:');
-    const bad = [...loadMigrations(), { version: 2, name: 'broken', sql: 'CREATE TABLE x (a); INSERT INTO nope VALUES (1);' }];
+    const bad = [...loadMigrations(), { version: 3, name: 'broken', sql: 'CREATE TABLE x (a); INSERT INTO nope VALUES (1);' }];
     expect(() => migrate(raw, bad)).toThrow();
-    expect(raw.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 1 });
+    expect(raw.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 2 });
     expect(raw.prepare("SELECT 1 FROM sqlite_master WHERE name = 'x'").get()).toBeUndefined();
   });
 });
