@@ -30,8 +30,19 @@ export function civilFromDays(z: number): [number, number, number] {
 }
 
 /** Parses `YYYY-MM-DD` to a day number, or returns null when it is not a real calendar date. */
+const parseCache = new Map<string, number | null>();
+
 export function parseIsoDate(s: unknown): number | null {
   if (typeof s !== 'string') return null;
+  // A batch names a few hundred distinct dates in tens of thousands of records.
+  const hit = parseCache.get(s);
+  if (hit !== undefined) return hit;
+  const v = parseIsoDateUncached(s);
+  if (parseCache.size < 100_000) parseCache.set(s, v);
+  return v;
+}
+
+function parseIsoDateUncached(s: string): number | null {
   const m = ISO_DATE.exec(s);
   if (!m) return null;
   const y = +m[1]!, mo = +m[2]!, d = +m[3]!;

@@ -112,10 +112,20 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isI
 const present = (v: unknown) => v !== undefined && v !== null;
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
+// Most days hold one or two records: their lists start as one shared empty array and get their
+// own on the first add (a 900-day batch has ~15,000 record-days; ten lists each would be garbage).
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+type ListKey = 'placements' | 'transfersIn' | 'transfersOut' | 'removals' | 'mortalityIds' | 'feedParts' | 'feedIds' | 'samples' | 'needsFish';
+function add<K extends ListKey>(x: DayInputs, k: K, v: DayInputs[K][number]): void {
+  const l = x[k] as unknown[];
+  if (l === NONE) (x[k] as unknown[]) = [v];
+  else l.push(v);
+}
+
 function newDay(): DayInputs {
   return {
-    placements: [], transfersIn: [], transfersOut: [], removals: [], mortalityIds: [], mortalityCount: 0,
-    feedKg: 0, feedParts: [], feedIds: [], samples: [], needsFish: [], explicitStage: -1, explicitStageId: null,
+    placements: NONE, transfersIn: NONE, transfersOut: NONE, removals: NONE, mortalityIds: NONE, mortalityCount: 0,
+    feedKg: 0, feedParts: NONE, feedIds: NONE, samples: NONE, needsFish: NONE, explicitStage: -1, explicitStageId: null,
     anchor: null, hasInflow: false, hasSelectiveOut: false,
   };
 }
@@ -400,7 +410,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     const hasW = checkWeight(id, 'avg_weight_g', r.avg_weight_g, false);
     if (a && okCount && inScope(d)) {
       const day = dayOf(a, d);
-      day.placements.push({ id, count: r.count as number, weightG: hasW ? (r.avg_weight_g as number) : null });
+      add(day, 'placements', { id, count: r.count as number, weightG: hasW ? (r.avg_weight_g as number) : null });
       day.hasInflow = true;
     }
   });
@@ -437,9 +447,9 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
         closes: r.closes_source === true, spb,
       };
       transfers.push(t);
-      const sd = dayOf(src, d); sd.transfersOut.push(t);
+      const sd = dayOf(src, d); add(sd, 'transfersOut', t);
       if (t.measuredG !== null && method !== 'AVERAGE' && !t.closes) sd.hasSelectiveOut = true;
-      const dd = dayOf(dst, d); dd.transfersIn.push(t); dd.hasInflow = true;
+      const dd = dayOf(dst, d); add(dd, 'transfersIn', t); dd.hasInflow = true;
     }
   });
   listOf('removals').forEach((r, i) => {
@@ -452,8 +462,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (a && okC && inScope(d)) {
       const day = dayOf(a, d);
       const rec: RemovalRec = { id, count: r.count as number, weightG: hasW ? (r.avg_weight_g as number) : null, closes: r.closes_source === true, kind: String(r.kind) };
-      day.removals.push(rec);
-      day.needsFish.push(id);
+      add(day, 'removals', rec);
+      add(day, 'needsFish', id);
       if (rec.weightG !== null && !rec.closes) day.hasSelectiveOut = true;
     }
   });
@@ -497,8 +507,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (present(r.corrective) && typeof r.corrective !== 'boolean') E(id, 'corrective', 'corrective must be true or false');
     if (a && ok && inScope(d) && meanG !== null) {
       const day = dayOf(a, d);
-      day.samples.push({ id, size });
-      day.needsFish.push(id);
+      add(day, 'samples', { id, size });
+      add(day, 'needsFish', id);
       if (r.corrective !== false) addCandidate(a, d, { type: 'growth_sample', valueG: meanG, weight: size, id, selective: false });
     }
   });
@@ -510,8 +520,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (a && okW && okS && inScope(d)) {
       const size = isCount(r.sample_size) ? r.sample_size : 0;
       const day = dayOf(a, d);
-      day.needsFish.push(id);
-      if (size > 0) day.samples.push({ id, size });
+      add(day, 'needsFish', id);
+      if (size > 0) add(day, 'samples', { id, size });
       addCandidate(a, d, { type: 'weighing', valueG: r.avg_weight_g as number, weight: size > 0 ? size : 1, id, selective: false });
     }
   });
@@ -519,7 +529,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     const id = recId('manual_anchors', r, i);
     const d = recDate(id, r); const a = recAssignment(id, r);
     if (a && checkWeight(id, 'avg_weight_g', r.avg_weight_g, true) && inScope(d)) {
-      dayOf(a, d).needsFish.push(id);
+      add(dayOf(a, d), 'needsFish', id);
       addCandidate(a, d, { type: 'manual', valueG: r.avg_weight_g as number, weight: 1, id, selective: false });
     }
   });
@@ -532,7 +542,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       const a = recAssignment(id, r);
       if (a && ok && inScope(d)) {
         const day = dayOf(a, d);
-        day.mortalityIds.push(id); day.mortalityCount += r.count as number; day.needsFish.push(id);
+        add(day, 'mortalityIds', id); day.mortalityCount += r.count as number; add(day, 'needsFish', id);
       }
     } else if (ok && inScope(d)) {
       let b = batchMortality.get(d);
@@ -550,7 +560,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (hasA === hasC) { E(id, hasA ? 'container_id' : 'assignment_id', 'a feed record carries exactly one of assignment_id and container_id'); return; }
     if (hasA) {
       const a = recAssignment(id, r);
-      if (a && okKg && inScope(d)) { const day = dayOf(a, d); day.feedParts.push({ id, kg: r.kg as number }); day.feedIds.push(id); day.needsFish.push(id); }
+      if (a && okKg && inScope(d)) { const day = dayOf(a, d); add(day, 'feedParts', { id, kg: r.kg as number }); add(day, 'feedIds', id); add(day, 'needsFish', id); }
     } else {
       const ci = typeof r.container_id === 'string' ? containerIndex.get(r.container_id) : undefined;
       if (ci === undefined) { E(id, 'container_id', `unknown container ${JSON.stringify(r.container_id)}`); return; }
@@ -633,9 +643,15 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   // Results must not depend on input order: per-day lists in id order, sums taken in that order.
   const byId = <T extends { id: string }>(p: T, q: T) => (p.id < q.id ? -1 : p.id > q.id ? 1 : 0);
   for (const a of assignments) for (const x of a.days.values()) {
-    x.placements.sort(byId); x.transfersIn.sort(byId); x.transfersOut.sort(byId); x.removals.sort(byId);
-    x.samples.sort(byId); x.mortalityIds.sort(); x.feedIds.sort(); x.needsFish.sort();
-    x.feedParts.sort(byId);
+    if (x.placements.length > 1) x.placements.sort(byId);
+    if (x.transfersIn.length > 1) x.transfersIn.sort(byId);
+    if (x.transfersOut.length > 1) x.transfersOut.sort(byId);
+    if (x.removals.length > 1) x.removals.sort(byId);
+    if (x.samples.length > 1) x.samples.sort(byId);
+    if (x.mortalityIds.length > 1) x.mortalityIds.sort();
+    if (x.feedIds.length > 1) x.feedIds.sort();
+    if (x.needsFish.length > 1) x.needsFish.sort();
+    if (x.feedParts.length > 1) x.feedParts.sort(byId);
     x.feedKg = 0;
     for (const f of x.feedParts) x.feedKg += f.kg;
   }
