@@ -139,12 +139,13 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
   }
 
-  const batch = batchDaily(daily, batchStart);
-  const scenario = projectScenario(prep);
+  const prev = reuse?.previous;
+  const batch = batchDaily(daily, batchStart, prev?.batch);
+  const scenario = projectScenario(prep, prev?.scenario);
   const anchors: AnchorRow[] = anchorResults
     .slice()
     .sort((p, q) => p.assignment - q.assignment || p.day - q.day)
-    .map((x) => ({
+    .map((x) => x.row ?? ({
       assignment_id: assignments[x.assignment]!.id, date: formatIsoDate(x.day), type: x.type, record_ids: x.recordIds,
       measured_g: x.measuredG, modeled_g: x.modeledG, residual_g: x.measuredG - x.modeledG,
       residual_pct: x.modeledG > 0 ? ((x.measuredG - x.modeledG) / x.modeledG) * 100 : 0, realized_tgc: x.realizedTgc,
@@ -157,11 +158,11 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     as_of: formatIsoDate(prep.asOf),
     assignments: series,
     batch: batch.states,
-    weekly: { batch: weekly(batch.series), assignments: weeklyAssignments },
+    weekly: { batch: weekly(batch.series, prev?.weekly.batch), assignments: weeklyAssignments },
     anchors,
     fcr,
     scenario,
-    variance: variance(batch.states, scenario),
+    variance: variance(batch.states, scenario, prev?.variance),
     forecast: forecast(prep, starts, temps),
     warnings,
   };

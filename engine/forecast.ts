@@ -106,7 +106,7 @@ export function forecast(prep: Prepared, starts: ForecastStart[], temps: TempSer
 }
 
 /** Variance against the scenario for every date with both a batch weight and a scenario state. */
-export function variance(batch: BatchState[], scenario: ScenarioState[]): VarianceRow[] {
+export function variance(batch: BatchState[], scenario: ScenarioState[], previous?: VarianceRow[]): VarianceRow[] {
   if (scenario.length === 0) return [];
   const s0 = parseIsoDate(scenario[0]!.date)!;
   const weights = scenario.map((s) => s.avg_weight_g);
@@ -117,6 +117,7 @@ export function variance(batch: BatchState[], scenario: ScenarioState[]): Varian
     return lo < weights.length ? s0 + lo : null;
   };
   const out: VarianceRow[] = [];
+  const prev = previous ? new Map(previous.map((v) => [v.date, v])) : null;
   for (const b of batch) {
     if (b.avg_weight_g === null) continue;
     const d = parseIsoDate(b.date)!;
@@ -124,6 +125,8 @@ export function variance(batch: BatchState[], scenario: ScenarioState[]): Varian
     if (k < 0 || k >= scenario.length) continue;
     const sw = weights[k]!;
     const t = reach(b.avg_weight_g);
+    const o = prev?.get(b.date);
+    if (o && o.actual_g === b.avg_weight_g && o.scenario_g === sw && o.days_ahead === (t === null ? null : t - d)) { out.push(o); continue; }
     out.push({
       date: b.date, actual_g: b.avg_weight_g, scenario_g: sw, diff_g: b.avg_weight_g - sw,
       diff_pct: sw > 0 ? ((b.avg_weight_g - sw) / sw) * 100 : 0, days_ahead: t === null ? null : t - d,

@@ -85,7 +85,7 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
     const d = parseIsoDate(x.date)!;
     const ai = prep.assignmentIndex.get(x.assignment_id);
     if (d < restart && ai !== undefined)
-      anchors.push({ assignment: ai, day: d, type: x.type, recordIds: x.record_ids, measuredG: x.measured_g, modeledG: x.modeled_g, realizedTgc: x.realized_tgc });
+      anchors.push({ assignment: ai, day: d, type: x.type, recordIds: x.record_ids, measuredG: x.measured_g, modeledG: x.modeled_g, realizedTgc: x.realized_tgc, row: x });
   }
   // Computed warnings about days before the restart stay; the rest are made anew.
   const restartIso = formatIsoDate(restart);

@@ -3,7 +3,7 @@
  * the series, flows are summed over the week's days: never "every 7th row".
  */
 import type { BatchState, WeekRow } from './document';
-import { formatIsoDate, weekStart } from './dates';
+import { formatIsoDate, parseIsoDate, weekStart } from './dates';
 
 /** Stocks and flows by day, as parallel arrays starting on `firstDay`. */
 export interface DailySeries {
@@ -15,7 +15,7 @@ export interface DailySeries {
   deaths: ArrayLike<number>;
 }
 
-export function weekly(s: DailySeries): WeekRow[] {
+export function weekly(s: DailySeries, previous?: WeekRow[]): WeekRow[] {
   const out: WeekRow[] = [];
   let cur: WeekRow | null = null;
   let curStart = NaN;
@@ -36,6 +36,14 @@ export function weekly(s: DailySeries): WeekRow[] {
     cur!.growth_kg += s.growthKg[i]!;
     cur!.deaths += s.deaths[i]!;
   }
+  if (previous && previous.length > 0) {
+    const byStart = new Map(previous.map((w) => [w.week_start, w]));
+    for (let k = 0; k < out.length; k++) {
+      const w = out[k]!, o = byStart.get(w.week_start);
+      if (o && o.population === w.population && o.biomass_kg === w.biomass_kg && o.avg_weight_g === w.avg_weight_g &&
+        o.feed_kg === w.feed_kg && o.growth_kg === w.growth_kg && o.deaths === w.deaths) out[k] = o;
+    }
+  }
   return out;
 }
 
@@ -49,7 +57,8 @@ export interface AssignmentDaily {
   deaths: ArrayLike<number>;
 }
 
-export function batchDaily(series: AssignmentDaily[], batchStart: number): { states: BatchState[]; series: DailySeries } {
+/** `previous`: an earlier run's rows; an equal row is reused rather than allocated again. */
+export function batchDaily(series: AssignmentDaily[], batchStart: number, previous?: BatchState[]): { states: BatchState[]; series: DailySeries } {
   let lo = Infinity, hi = -Infinity;
   for (const s of series) {
     if (s.population.length === 0) continue;
@@ -79,9 +88,13 @@ export function batchDaily(series: AssignmentDaily[], batchStart: number): { sta
   }
   const out: BatchState[] = new Array(n);
   const avg = zeros();
+  const prevOff = previous && previous.length > 0 ? lo - (parseIsoDate(previous[0]!.date) ?? lo) : 0;
   for (let k = 0; k < n; k++) {
     const day = lo + k;
     avg[k] = pop[k]! > 0 ? (bio[k]! * 1000) / pop[k]! : 0;
+    const old = previous ? previous[k + prevOff] : undefined;
+    if (old && old.population === pop[k] && old.biomass_kg === bio[k] && old.feed_kg === feed[k] && old.growth_kg === growth[k] &&
+      old.deaths === deaths[k] && old.container_count === holders[k] && old.day_number === day - batchStart + 1) { out[k] = old; continue; }
     out[k] = {
       date: formatIsoDate(day), day_number: day - batchStart + 1,
       avg_weight_g: pop[k]! > 0 ? avg[k]! : null,

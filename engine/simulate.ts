@@ -3,7 +3,7 @@
  * assignments are coupled: transfers carry weights from source to destination the same day, and
  * batch-level mortality is split by yesterday's populations.
  */
-import type { AnchorType, InputError, Warning, WeightSource } from './document';
+import type { AnchorRow, AnchorType, InputError, Warning, WeightSource } from './document';
 import { formatIsoDate } from './dates';
 import type { DayInputs, PAssignment, Prepared, TransferRec } from './prepare';
 import { advanceStage } from './stages';
@@ -53,6 +53,8 @@ export interface AnchorResult {
   measuredG: number;
   modeledG: number;
   realizedTgc: number | null;
+  /** The output row it came from (a resumed walk keeps earlier anchors as they were). */
+  row?: AnchorRow;
 }
 
 interface Span {
