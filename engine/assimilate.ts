@@ -13,7 +13,7 @@ import { forecast, variance, type ForecastStart } from './forecast';
 import { prepare, type Prepared } from './prepare';
 import { batchDaily, weekly } from './rollups';
 import { projectScenario } from './scenario';
-import { simulate, type ResumePoint, type Row, type AnchorResult, containerTemps } from './simulate';
+import { simulate, type ResumePoint, type Row, type AnchorResult, containerTemps, type ContainerTemps } from './simulate';
 import { MORTALITY_CONFIDENCE, weightConfidence } from './confidence';
 import { TEMP_SOURCES, type TempSeries } from './temperature';
 import { ENGINE_VERSION } from './version';
@@ -37,7 +37,7 @@ export function assimilate(doc: unknown, opts: AssimilateOptions = {}): Assimila
 }
 
 /** Runs the engine on prepared inputs, from scratch or from a resume point. */
-export function computeStates(prep: Prepared, resume?: ResumePoint, temps?: TempSeries[], reuse?: Reuse): AssimilateResult {
+export function computeStates(prep: Prepared, resume?: ResumePoint, temps?: ContainerTemps, reuse?: Reuse): AssimilateResult {
   temps ??= containerTemps(prep);
   const sim = simulate(prep, resume, temps);
   const errors: InputError[] = sim.errors;
@@ -62,7 +62,7 @@ export interface Reuse {
   restart: number;
 }
 
-export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResults: AnchorResult[], temps: TempSeries[], warnings: Warning[], reuse?: Reuse): StatesDocument {
+export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResults: AnchorResult[], temps: ContainerTemps, warnings: Warning[], reuse?: Reuse): StatesDocument {
   const { stages, assignments, batchStart } = prep;
   const series: AssignmentSeries[] = [];
   const daily: Parameters<typeof batchDaily>[0] = [];
@@ -105,14 +105,14 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       starts.push({ assignmentId: a.id, container: a.container, population: last.population, avgWeightG: last.avgWeightG, stage: last.stage });
 
     const old = prevSeries?.get(a.id);
-    if (old && reuse && unchanged(old.states, rs, reuse.restart, stages.names, temps[a.container]!)) {
+    if (old && reuse && unchanged(old.states, rs, reuse.restart, stages.names, temps.of(a.container))) {
       series.push(old);
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
       if (f) for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
       continue;
     }
-    const ts = temps[a.container]!;
+    const ts = temps.of(a.container);
     const wConf = weightConfidence(rs, (i) => ts.confidence[rs[i]!.day - ts.base]!);
     const states: AssignmentState[] = new Array(n);
     const dates: string[] = new Array(n);

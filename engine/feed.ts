@@ -17,9 +17,13 @@ export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputE
     return i >= 0 && i < r.length ? r[i] : undefined;
   };
   for (const rs of rows) if (rs) for (const r of rs) if (r.day >= fromDay) { r.feedKg = 0; r.feedRecorded = false; }
+  const k0 = Math.max(0, fromDay - prep.batchStart);
   for (const a of prep.assignments) {
-    for (const [d, x] of a.days) {
-      if (x.feedIds.length === 0 || d < fromDay) continue;
+    const dense = a.dense;
+    for (let k = k0; k < dense.length; k++) {
+      const x = dense[k];
+      if (!x || x.feedIds.length === 0) continue;
+      const d = prep.batchStart + k;
       const row = rowAt(a.idx, d);
       if (!row) continue; // reported by the fish-days check
       row.feedKg += x.feedKg;

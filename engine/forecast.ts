@@ -29,7 +29,7 @@ export interface ForecastStart {
   stage: number;
 }
 
-export function forecast(prep: Prepared, starts: ForecastStart[], temps: TempSeries[]): {
+export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci: number): TempSeries }): {
   batch: ForecastSeries;
   assignments: (ForecastSeries & { assignment_id: string; temp_bias_c: number })[];
 } {
@@ -44,7 +44,7 @@ export function forecast(prep: Prepared, starts: ForecastStart[], temps: TempSer
     N[i] = st.population; W[i] = st.avgWeightG; c[i] = Math.cbrt(st.avgWeightG); S[i] = st.stage;
     // Bias: mean of measured-or-interpolated minus profile over the last 14 days.
     const env = prep.containers[st.container]!.env;
-    const ts = temps[st.container]!;
+    const ts = temps.of(st.container);
     let sum = 0, cnt = 0;
     for (let d = asOf - BIAS_WINDOW_DAYS + 1; d <= asOf; d++) {
       const k = d - ts.base;

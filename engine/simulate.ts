@@ -100,7 +100,7 @@ export interface SimulationResult {
   /** null: a frozen assignment of a resumed walk (its previous states stand). */
   rows: (Row[] | null)[];
   anchors: AnchorResult[];
-  temps: TempSeries[];
+  temps: ContainerTemps;
   errors: InputError[];
   warnings: Warning[];
 }
@@ -117,13 +117,27 @@ export interface ResumePoint {
   warnings?: Warning[];
 }
 
-export function containerTemps(prep: Prepared): TempSeries[] {
-  const profile = new ProfileLookup(prep.profile);
-  return prep.containers.map((c, ci) =>
-    temperatureSeries(prep.temps[ci]!.measured, prep.batchStart, prep.asOf, (d) => profile.temp(c.env, d)));
+/** Temperature series per container, built when first asked for (a resumed walk needs few). */
+export class ContainerTemps {
+  private readonly cache: (TempSeries | undefined)[] = [];
+  private readonly profile: ProfileLookup;
+  constructor(private readonly prep: Prepared) { this.profile = new ProfileLookup(prep.profile); }
+  of(ci: number): TempSeries {
+    let t = this.cache[ci];
+    if (!t) {
+      const env = this.prep.containers[ci]!.env;
+      t = temperatureSeries(this.prep.temps[ci]!.measured, this.prep.batchStart, this.prep.asOf, (d) => this.profile.temp(env, d));
+      this.cache[ci] = t;
+    }
+    return t;
+  }
 }
 
-export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSeries[]): SimulationResult {
+export function containerTemps(prep: Prepared): ContainerTemps {
+  return new ContainerTemps(prep);
+}
+
+export function simulate(prep: Prepared, resume?: ResumePoint, temps?: ContainerTemps): SimulationResult {
   const { stages, assignments, batchStart, asOf } = prep;
   const errors: InputError[] = [];
   const warnings: Warning[] = resume?.warnings ? resume.warnings.slice() : [];
@@ -140,7 +154,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: TempSerie
   for (const a of assignments) if (a.firstDay !== null && a.firstDay < firstDay) firstDay = a.firstDay;
   let startDay = firstDay;
 
-  const tempAt = (ci: number, d: number) => temps![ci]!.tempC[d - batchStart]!;
+  const tempAt = (ci: number, d: number) => temps!.of(ci).tempC[d - batchStart]!;
 
   // ---- span planning -------------------------------------------------------------------------
   function nextCut(a: PAssignment, s: number): number {

@@ -1,0 +1,165 @@
+/** The app's state (zustand): site data from the backend, the route, and the chart's view settings. */
+import { create } from 'zustand';
+import type {
+  Analysis, Args, BatchSummary, ContainerWithState, Method, Result, Ret, ScenarioDto, SiteDto, StageDto,
+} from '../backend/api/contract';
+import type { Client } from './api/client';
+import type { ConnectionState } from './api/transport';
+import { outputsOf, type Outputs } from './api/outputs';
+
+export type Route =
+  | { screen: 'overview' }
+  | { screen: 'batch'; batchId: string }
+  | { screen: 'entry'; batchId: string | null }
+  | { screen: 'import' };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'batch' && parts[1]) return { screen: 'batch', batchId: parts[1] };
+  if (parts[0] === 'entry') return { screen: 'entry', batchId: parts[1] ?? null };
+  if (parts[0] === 'import') return { screen: 'import' };
+  return { screen: 'overview' };
+}
+export function routeHash(r: Route): string {
+  switch (r.screen) {
+    case 'batch': return `#/batch/${encodeURIComponent(r.batchId)}`;
+    case 'entry': return r.batchId ? `#/entry/${encodeURIComponent(r.batchId)}` : '#/entry';
+    case 'import': return '#/import';
+    default: return '#/';
+  }
+}
+
+export type SeriesKey = 'samples' | 'scenario' | 'actual' | 'forecast' | 'anchors';
+/** 'batch': the batch line; 'all': every container as a line; otherwise one assignment alone. */
+export type Drill = 'batch' | 'all' | string;
+
+export interface BatchView {
+  analysis: Analysis;
+  outputs: Outputs;
+  /** Per-assignment states arrive in a second, larger call. */
+  withAssignments: boolean;
+  loadedAt: number;
+}
+
+export interface AppState {
+  client: Client | null;
+  connection: ConnectionState;
+  online: boolean;
+  route: Route;
+  site: SiteDto | null;
+  stages: StageDto[];
+  containers: ContainerWithState[];
+  scenarios: ScenarioDto[];
+  batches: BatchSummary[];
+  lastFresh: string | null;
+  loadError: string | null;
+  views: Record<string, BatchView>;
+  series: Record<SeriesKey, boolean>;
+  granularity: 'daily' | 'weekly';
+  logScale: boolean;
+  drill: Drill;
+  /** The date range shown (brush); null: everything. */
+  range: [string, string] | null;
+  /** Measures for the benchmark: when the last save went out, and when its new Actual was drawn. */
+  lastSaveAt: number;
+  lastSaveDrawnAt: number;
+}
+
+export const useApp = create<AppState>(() => ({
+  client: null, connection: 'connecting', online: typeof navigator === 'undefined' ? true : navigator.onLine,
+  route: parseRoute(typeof location === 'undefined' ? '' : location.hash),
+  site: null, stages: [], containers: [], scenarios: [], batches: [], lastFresh: null, loadError: null,
+  views: {}, series: { samples: true, scenario: true, actual: true, forecast: true, anchors: true },
+  granularity: 'daily', logScale: true, drill: 'batch', range: null, lastSaveAt: 0, lastSaveDrawnAt: 0,
+}));
+
+export function navigate(r: Route): void {
+  const h = routeHash(r);
+  if (location.hash !== h) location.hash = h;
+  useApp.setState({ route: r });
+}
+
+/** Calls the backend; an error Result comes back as data for the caller to show. */
+export async function call<K extends Method>(method: K, args: Args<K>): Promise<Result<Ret<K>>> {
+  const c = useApp.getState().client;
+  if (!c) return { ok: false, error: { code: 'internal', message: 'not connected' } };
+  return c.send(method, args);
+}
+
+async function must<K extends Method>(method: K, args: Args<K>): Promise<Ret<K>> {
+  const r = await call(method, args);
+  if (!r.ok) throw new Error(`${method}: ${r.error.message}`);
+  return r.value;
+}
+
+export async function loadSite(): Promise<void> {
+  try {
+    const [site, stages, containers, scenarios, batches] = await Promise.all([
+      must('site.get', {}), must('stages.get', {}), must('container.list', {}), must('scenario.list', {}), must('batch.list', {}),
+    ]);
+    useApp.setState({ site, stages, containers, scenarios, batches, loadError: null });
+  } catch (e) {
+    useApp.setState({ loadError: (e as Error).message });
+  }
+}
+
+export async function refreshBatches(): Promise<void> {
+  const [batches, containers] = await Promise.all([call('batch.list', {}), call('container.list', {})]);
+  useApp.setState({
+    ...(batches.ok ? { batches: batches.value } : {}), ...(containers.ok ? { containers: containers.value } : {}),
+  });
+}
+
+const loading = new Map<string, Promise<void>>();
+
+/** Loads a batch's analysis: first without per-container states (fast), then with them. */
+export function loadAnalysis(batchId: string, opts: { assignments?: boolean } = {}): Promise<void> {
+  const key = `${batchId}:${opts.assignments ? 'a' : 'b'}`;
+  const running = loading.get(key);
+  if (running) return running;
+  const p = (async () => {
+    const { granularity } = useApp.getState();
+    const r = await call('analysis.get', { batch_id: batchId, granularity, assignments: !!opts.assignments });
+    if (!r.ok) { useApp.setState({ loadError: r.error.message }); return; }
+    const prev = useApp.getState().views[batchId];
+    // Keep the previous per-container states while only the batch line was refreshed.
+    const analysis = !opts.assignments && prev?.withAssignments ? { ...r.value, assignments: prev.analysis.assignments } : r.value;
+    const view: BatchView = { analysis, outputs: outputsOf(r.value), withAssignments: !!opts.assignments || !!prev?.withAssignments, loadedAt: performance.now() };
+    useApp.setState((s) => ({ views: { ...s.views, [batchId]: view } }));
+  })().finally(() => loading.delete(key));
+  loading.set(key, p);
+  return p;
+}
+
+export async function reloadBatchView(batchId: string): Promise<void> {
+  await loadAnalysis(batchId);
+  if (useApp.getState().views[batchId]?.withAssignments) await loadAnalysis(batchId, { assignments: true });
+}
+
+export function connect(client: Client): void {
+  useApp.setState({ client, connection: client.connection });
+  client.onConnection((connection) => {
+    useApp.setState({ connection });
+    if (connection === 'open') void loadSite();
+  });
+  let batchTimer: ReturnType<typeof setTimeout> | null = null;
+  client.subscribe('states.fresh', (e) => {
+    useApp.setState({ lastFresh: new Date().toISOString() });
+    const { views } = useApp.getState();
+    if (views[e.batch_id]) void reloadBatchView(e.batch_id);
+    if (batchTimer) clearTimeout(batchTimer);
+    batchTimer = setTimeout(() => void refreshBatches(), 150);
+  });
+  client.subscribe('data.changed', (e) => {
+    if (['scenario', 'batch', 'container', 'assignment', 'site'].includes(e.entity_type)) {
+      void loadSite();
+      for (const b of e.batch_ids) if (useApp.getState().views[b]) void reloadBatchView(b);
+    }
+  });
+  if (typeof window !== 'undefined') {
+    window.addEventListener('online', () => useApp.setState({ online: true }));
+    window.addEventListener('offline', () => useApp.setState({ online: false }));
+    window.addEventListener('hashchange', () => useApp.setState({ route: parseRoute(location.hash) }));
+  }
+  if (client.connection === 'open') void loadSite();
+}

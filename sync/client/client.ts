@@ -1,0 +1,444 @@
+/**
+ * The sync client inside the app's backend (spec/sync.md §2–§5). Everything it knows lives in the
+ * site database, so it resumes after any crash: events are acked only from a parsed response, in
+ * one SQLite transaction; a pulled page is applied, and the cursor advanced, in one transaction.
+ *
+ * - push: pending events in device_seq order, ≤ 1,000 per request (halved on 413), one push in
+ *   flight; 409 expected_seq rewinds; 409 device_seq_conflict (a cloned or restored laptop)
+ *   registers a new device_id, renumbers the pending events and pulls its own old events back;
+ * - pull: pages in server_seq order; events of other devices are projected with the backend's
+ *   Projector through sync/apply.ts (concurrent edits rebuild the entity in canonical order);
+ *   events of an unknown newer (type, v) are stored deferred and applied after an update;
+ * - a timer (and `online()`) drives sync, with exponential backoff and full jitter on failures;
+ * - `status()` for the UI: pending count, last sync, rejected events with reasons, conflicts;
+ *   `resolveConflict()` writes a correction whose base_event_ids are all the heads.
+ */
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { EventAppender, type StoredEvent } from '../../backend/events/append';
+import { createUuidV7 } from '../../backend/events/uuidv7';
+import { ENGINE_VERSION } from '../../engine/index';
+import { EventApplier, isKnownVersion, touchedFields, canonicalOrder, type EventRow } from '../apply';
+import {
+  MAX_BODY_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION, PullResponseSchema, PushConflictSchema, PushResponseSchema, StatesSnapshotResponseSchema,
+  type PulledEvent, type PushRequest, type WireEvent,
+} from '../protocol';
+import { sqliteBatchStates, statesDigest } from '../states';
+
+export type FetchFn = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+
+export interface SyncClientOptions {
+  db: Database.Database;
+  baseUrl: string;
+  token: string;
+  fetch?: FetchFn;
+  clock?: () => Date;
+  random?: () => number;
+  actor?: string;
+  appVersion?: string;
+  /** Which (type, v) this build can apply; others are stored deferred. */
+  knownVersion?: (type: string, v: number) => boolean;
+  /** Upcaster to the shape the projection reads (identity for current versions); null: keep deferred. */
+  upcast?: (ev: EventRow) => EventRow | null;
+  pullLimit?: number;
+  intervalMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  /** Test hooks: throw to simulate a crash at that point. */
+  faults?: { beforeSend?: (kind: 'push' | 'pull') => void; afterResponse?: (kind: 'push' | 'pull') => void; beforeCursor?: () => void };
+}
+
+export interface ConflictInfo {
+  entity_type: string;
+  entity_id: string;
+  fields: string[];
+  winner: string;
+  heads: { event_id: string; type: string; actor: string; device_id: string; effective_ts: string | null; patch: Record<string, unknown> | null; reason: string | null }[];
+}
+
+export interface SyncStatus {
+  device_id: string;
+  pending: number;
+  last_sync_at: string | null;
+  last_error: string | null;
+  pull_cursor: number;
+  rejected: { event_id: string; type: string; entity_id: string; reason: string; rejected_at: string }[];
+  conflicts: ConflictInfo[];
+  deferred: number;
+  clock_warning: boolean;
+  in_flight: boolean;
+  next_attempt_at: string | null;
+}
+
+export class SyncHttpError extends Error {
+  constructor(readonly status: number, readonly body: string) { super(`sync: HTTP ${status}: ${body.slice(0, 200)}`); }
+}
+
+export type SyncClient = ReturnType<typeof createSyncClient>;
+
+export function createSyncClient(opts: SyncClientOptions) {
+  const db = opts.db;
+  const clock = opts.clock ?? (() => new Date());
+  const random = opts.random ?? Math.random;
+  const doFetch: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init) as unknown as ReturnType<FetchFn>);
+  const known = opts.knownVersion ?? isKnownVersion;
+  const base = opts.baseUrl.replace(/\/$/, '');
+  const applier = new EventApplier(db);
+  db.exec(`CREATE TABLE IF NOT EXISTS sync_conflicts (
+    entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (entity_type, entity_id)) WITHOUT ROWID`);
+
+  const getState = (k: string) => (db.prepare('SELECT value FROM sync_state WHERE key = ?').get(k) as { value: string } | undefined)?.value ?? null;
+  const setState = (k: string, v: string) => db.prepare('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v);
+  const deviceId = () => (db.prepare('SELECT device_id FROM device WHERE id = 1').get() as { device_id: string }).device_id;
+
+  let batchSize = MAX_PUSH_EVENTS;
+  let pushing: Promise<PushSummary> | null = null;
+  let failures = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let running = false;
+  let nextAttemptAt: Date | null = null;
+  let clockWarning = false;
+
+  async function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const init = { method, headers: { authorization: `Bearer ${opts.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) };
+    const res = await doFetch(`${base}${path}`, init);
+    return { status: res.status, text: await res.text() };
+  }
+
+  const pendingStmt = () => db.prepare(`SELECT * FROM events WHERE device_id = ? AND server_seq IS NULL
+    AND event_id NOT IN (SELECT event_id FROM sync_rejected) ORDER BY device_seq LIMIT ?`);
+
+  function toWire(e: StoredEvent): WireEvent {
+    return {
+      event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
+      entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.parse(e.base_event_ids) as string[],
+      actor: e.actor, payload: JSON.parse(e.payload) as Record<string, unknown>, payload_sha256: e.payload_sha256,
+    };
+  }
+
+  /** After a device_seq conflict: a new device_id, pending events renumbered 1…n under it. */
+  function reRegister(): string {
+    const old = deviceId();
+    const fresh = randomUUID();
+    const pending = db.prepare('SELECT event_id FROM events WHERE device_id = ? AND server_seq IS NULL ORDER BY device_seq').all(old) as { event_id: string }[];
+    const upd = db.prepare('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+    pending.forEach((p, i) => upd.run(fresh, i + 1, p.event_id));
+    db.prepare('UPDATE device SET device_id = ?, next_seq = ? WHERE id = 1').run(fresh, pending.length + 1);
+    setState('previous_device_ids', JSON.stringify([...(JSON.parse(getState('previous_device_ids') ?? '[]') as string[]), old]));
+    setState('pull_cursor', '0'); // pull our own old events back
+    return fresh;
+  }
+
+  interface PushSummary { sent: number; accepted: number; duplicate: number; rejected: number }
+
+  function touchAfter(entities: Map<string, [string, string]>): void {
+    for (const [type, id] of entities.values()) {
+      const heads = applier.heads(type, id);
+      if (heads.length > 1) applier.rebuild(type, id);
+      refreshConflict(type, id, heads);
+    }
+  }
+
+  async function pushOnce(): Promise<PushSummary> {
+    const sum: PushSummary = { sent: 0, accepted: 0, duplicate: 0, rejected: 0 };
+    for (let rounds = 0; rounds < 10_000; rounds++) {
+      const dev = deviceId();
+      let rows = pendingStmt().all(dev, batchSize) as StoredEvent[];
+      if (rows.length === 0) return sum;
+      let events = rows.map(toWire);
+      let body: PushRequest = { device_id: dev, protocol: PROTOCOL_VERSION, app_version: opts.appVersion ?? '0.1.0', client_now: clock().toISOString(), events };
+      let text = JSON.stringify(body);
+      while (Buffer.byteLength(text) > MAX_BODY_BYTES && events.length > 1) {
+        batchSize = Math.max(1, Math.floor(events.length / 2));
+        rows = rows.slice(0, batchSize); events = events.slice(0, batchSize);
+        body = { ...body, events };
+        text = JSON.stringify(body);
+      }
+      if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+        // one event larger than a request: it can never be sent; reject it locally so the queue drains
+        db.transaction(() => markRejected(events[0]!.event_id, 'the event is larger than the 1 MiB request limit'))();
+        continue;
+      }
+      opts.faults?.beforeSend?.('push');
+      const res = await request('POST', '/v1/sync/push', text);
+      opts.faults?.afterResponse?.('push');
+      if (res.status === 413) {
+        if (batchSize === 1 || events.length === 1) { db.transaction(() => markRejected(events[0]!.event_id, 'the server refused the event as too large'))(); continue; }
+        batchSize = Math.max(1, Math.floor(events.length / 2));
+        continue;
+      }
+      if (res.status === 409) {
+        const c = PushConflictSchema.parse(JSON.parse(res.text));
+        if (c.error === 'expected_seq' && c.expected_seq !== undefined) {
+          // the server lost events we thought acked (e.g. restored from a backup): send them again
+          const n = db.prepare('UPDATE events SET server_seq = NULL WHERE device_id = ? AND device_seq >= ? AND server_seq IS NOT NULL').run(dev, c.expected_seq).changes;
+          db.prepare('DELETE FROM sync_rejected WHERE event_id IN (SELECT event_id FROM events WHERE device_id = ? AND device_seq >= ?)').run(dev, c.expected_seq);
+          if (n === 0) throw new SyncHttpError(409, res.text);
+          continue;
+        }
+        db.transaction(() => { reRegister(); })();
+        continue;
+      }
+      if (res.status !== 200) throw new SyncHttpError(res.status, res.text);
+      const parsed = PushResponseSchema.parse(JSON.parse(res.text));
+      if (parsed.results.length !== events.length || parsed.results.some((r, i) => r.event_id !== events[i]!.event_id)) throw new Error('sync: the push response does not match the request');
+      noteServerNow(parsed.server_now);
+      const touched = new Map<string, [string, string]>();
+      db.transaction(() => {
+        const ack = db.prepare('UPDATE events SET server_seq = ?, effective_ts = ?, received_at = COALESCE(received_at, ?) WHERE event_id = ?');
+        const move = db.prepare('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+        parsed.results.forEach((r, i) => {
+          const ev = rows[i]!;
+          if (r.status === 'rejected') { markRejected(r.event_id, r.reason ?? 'rejected'); sum.rejected++; }
+          else {
+            ack.run(r.server_seq, r.effective_ts ?? null, parsed.server_now, r.event_id);
+            if (r.device_id && r.device_seq !== undefined) move.run(r.device_id, r.device_seq, r.event_id);
+            if (r.status === 'accepted') sum.accepted++; else sum.duplicate++;
+          }
+          touched.set(`${ev.entity_type}\u0000${ev.entity_id}`, [ev.entity_type, ev.entity_id]);
+        });
+        touchAfter(touched);
+      }).immediate();
+      sum.sent += events.length;
+      if (batchSize < MAX_PUSH_EVENTS) batchSize = Math.min(MAX_PUSH_EVENTS, batchSize * 2);
+    }
+    return sum;
+  }
+
+  function markRejected(eventId: string, reason: string): void {
+    db.prepare('INSERT OR REPLACE INTO sync_rejected (event_id, reason, rejected_at) VALUES (?, ?, ?)').run(eventId, reason, clock().toISOString());
+    const ev = db.prepare('SELECT entity_type, entity_id FROM events WHERE event_id = ?').get(eventId) as { entity_type: string; entity_id: string } | undefined;
+    if (ev) { applier.rebuild(ev.entity_type, ev.entity_id); refreshConflict(ev.entity_type, ev.entity_id); }
+  }
+
+  function noteServerNow(serverNow: string): void {
+    const skew = Math.abs(Date.parse(serverNow) - clock().getTime());
+    clockWarning = Number.isFinite(skew) && skew > 5 * 60_000;
+  }
+
+  /** One push at a time: a second call joins the one in flight. */
+  function push(): Promise<PushSummary> {
+    if (!pushing) pushing = pushOnce().finally(() => { pushing = null; });
+    return pushing;
+  }
+
+  async function pull(): Promise<{ pulled: number; pages: number }> {
+    let pulled = 0, pages = 0;
+    for (;;) {
+      const after = Number(getState('pull_cursor') ?? '0');
+      opts.faults?.beforeSend?.('pull');
+      const res = await request('GET', `/v1/sync/pull?after=${after}&limit=${opts.pullLimit ?? 2000}&device_id=${deviceId()}`);
+      opts.faults?.afterResponse?.('pull');
+      if (res.status !== 200) throw new SyncHttpError(res.status, res.text);
+      const page = PullResponseSchema.parse(JSON.parse(res.text));
+      noteServerNow(page.server_now);
+      applyPage(page.events, page.next_cursor);
+      pulled += page.events.length;
+      pages++;
+      if (!page.has_more || page.events.length === 0) return { pulled, pages };
+    }
+  }
+
+  function applyPage(events: PulledEvent[], nextCursor: number): void {
+    const find = db.prepare('SELECT event_id, device_id, device_seq, server_seq FROM events WHERE event_id = ?');
+    const bySeq = db.prepare('SELECT event_id, server_seq FROM events WHERE device_id = ? AND device_seq = ?');
+    const stamp = db.prepare('UPDATE events SET server_seq = ?, received_at = ?, effective_ts = ? WHERE event_id = ?');
+    const move = db.prepare('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+    const ins = db.prepare(`INSERT INTO events (event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
+      base_event_ids, actor, payload, payload_sha256, server_seq, received_at, effective_ts, deferred)
+      VALUES (@event_id, @device_id, @device_seq, @hlc, @occurred_at, @type, @v, @entity_type, @entity_id, @site_id, @base_event_ids, @actor,
+      @payload, @payload_sha256, @server_seq, @received_at, @effective_ts, @deferred)`);
+    db.transaction(() => {
+      const touched = new Map<string, [string, string]>();
+      for (const e of events) {
+        const row: EventRow = {
+          event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
+          entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
+          payload: canonical(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
+          deferred: known(e.type, e.v) ? 0 : 1,
+        };
+        const have = find.get(e.event_id) as { device_id: string; device_seq: number; server_seq: number | null } | undefined;
+        if (have) {
+          // our own event (or one seen before): take the server's stamps; a renumbered event takes its original numbering back
+          if (have.server_seq === null || have.server_seq !== e.server_seq) stamp.run(e.server_seq, e.received_at, e.effective_ts, e.event_id);
+          if (have.device_id !== e.device_id || have.device_seq !== e.device_seq) {
+            const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
+            if (!clash) move.run(e.device_id, e.device_seq, e.event_id);
+          }
+          db.prepare('DELETE FROM sync_rejected WHERE event_id = ?').run(e.event_id);
+          touched.set(`${e.entity_type}\u0000${e.entity_id}`, [e.entity_type, e.entity_id]);
+          continue;
+        }
+        const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string; server_seq: number | null } | undefined;
+        if (e.device_id === deviceId() || clash) {
+          // another laptop holds our device_id (a clone or a restored backup): move our pending events to a new id
+          reRegister();
+          const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
+          if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
+        }
+        ins.run(row);
+        if (row.deferred === 0) {
+          const up = opts.upcast ? opts.upcast(row) : row;
+          if (up) applier.project(up); else db.prepare('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
+        }
+        touched.set(`${e.entity_type}\u0000${e.entity_id}`, [e.entity_type, e.entity_id]);
+      }
+      touchAfter(touched);
+      opts.faults?.beforeCursor?.();
+      setState('pull_cursor', String(nextCursor));
+    }).immediate();
+  }
+
+  /** Deferred events this build now knows (after an app update): upcast and apply, in server_seq order. */
+  function applyDeferred(): number {
+    const rows = db.prepare('SELECT * FROM events WHERE deferred = 1 ORDER BY server_seq').all() as EventRow[];
+    let n = 0;
+    db.transaction(() => {
+      const touched = new Map<string, [string, string]>();
+      for (const r of rows) {
+        if (!known(r.type, r.v)) continue;
+        const up = opts.upcast ? opts.upcast(r) : r;
+        if (!up) continue;
+        db.prepare('UPDATE events SET deferred = 0 WHERE event_id = ?').run(r.event_id);
+        applier.project({ ...up, deferred: 0 });
+        touched.set(`${r.entity_type}\u0000${r.entity_id}`, [r.entity_type, r.entity_id]);
+        n++;
+      }
+      touchAfter(touched);
+    }).immediate();
+    return n;
+  }
+
+  // ---------- conflicts ----------
+  function refreshConflict(entityType: string, entityId: string, heads = applier.heads(entityType, entityId)): void {
+    const del = () => db.prepare('DELETE FROM sync_conflicts WHERE entity_type = ? AND entity_id = ?').run(entityType, entityId);
+    if (heads.length < 2) { del(); return; }
+    const get = db.prepare('SELECT * FROM events WHERE event_id = ?');
+    const headRows = heads.map((h) => get.get(h) as EventRow);
+    const fieldSets = headRows.map((h) => new Set(touchedFields(h)));
+    const clash = new Set<string>();
+    for (let i = 0; i < fieldSets.length; i++) for (let j = i + 1; j < fieldSets.length; j++) for (const f of fieldSets[i]!) if (fieldSets[j]!.has(f)) clash.add(f);
+    if (clash.size === 0) { del(); return; }
+    const order = canonicalOrder(headRows);
+    const detail: ConflictInfo = {
+      entity_type: entityType, entity_id: entityId, fields: [...clash].sort(), winner: order[order.length - 1]!.event_id,
+      heads: headRows.map((h) => {
+        const p = JSON.parse(h.payload) as { patch?: Record<string, unknown>; reason?: string };
+        return { event_id: h.event_id, type: h.type, actor: h.actor, device_id: h.device_id, effective_ts: h.effective_ts, patch: p.patch ?? null, reason: p.reason ?? null };
+      }),
+    };
+    db.prepare('INSERT OR REPLACE INTO sync_conflicts (entity_type, entity_id, detail) VALUES (?, ?, ?)').run(entityType, entityId, JSON.stringify(detail));
+  }
+
+  /** Resolves a conflict with one event whose base_event_ids are all the heads: a correction, a void or a restore. */
+  function resolveConflict(entityType: string, entityId: string, resolution: { patch: Record<string, unknown>; reason: string } | { void: string } | { restore: string }): StoredEvent {
+    const uuid = createUuidV7(() => clock().getTime());
+    const appender = new EventAppender(db, uuid, () => clock().getTime());
+    let out!: StoredEvent;
+    db.transaction(() => {
+      const heads = applier.heads(entityType, entityId);
+      const site = (db.prepare('SELECT site_id FROM events WHERE entity_type = ? AND entity_id = ? LIMIT 1').get(entityType, entityId) as { site_id: string } | undefined)?.site_id;
+      if (!site) throw new Error(`no events for ${entityType} ${entityId}`);
+      const [kind, payload] = 'patch' in resolution ? ['corrected', { patch: resolution.patch, reason: resolution.reason }] as const
+        : 'void' in resolution ? ['voided', { reason: resolution.void }] as const : ['restored', { reason: resolution.restore }] as const;
+      out = appender.append({ entityType, entityId, kind, occurredAt: clock().toISOString(), siteId: site, baseEventIds: heads, actor: opts.actor ?? 'sync', payload });
+      applier.project(out);
+      refreshConflict(entityType, entityId);
+    }).immediate();
+    scheduleSoon();
+    return out;
+  }
+
+  // ---------- device state snapshots ----------
+  async function pushStates(): Promise<{ sent: number; results: { batch_id: string; status: string }[] }> {
+    const dev = deviceId();
+    const pending = (db.prepare('SELECT count(*) AS n FROM events WHERE device_id = ? AND server_seq IS NULL AND event_id NOT IN (SELECT event_id FROM sync_rejected)').get(dev) as { n: number }).n;
+    const dirty = (db.prepare('SELECT count(*) AS n FROM dirty_batches').get() as { n: number }).n;
+    if (pending > 0 || dirty > 0) return { sent: 0, results: [] }; // the states include inputs the server has not seen
+    const lastSeq = (db.prepare('SELECT max(server_seq) AS m FROM events WHERE deferred = 0').get() as { m: number | null }).m ?? 0;
+    const outs = db.prepare('SELECT batch_id, engine_version, as_of FROM batch_outputs ORDER BY batch_id').all() as { batch_id: string; engine_version: string; as_of: string }[];
+    const results: { batch_id: string; status: string }[] = [];
+    for (let i = 0; i < outs.length; i += 20) {
+      const snapshots = outs.slice(i, i + 20).map((o) => {
+        const rows = sqliteBatchStates(db, o.batch_id);
+        return { batch_id: o.batch_id, engine_version: o.engine_version, as_of: o.as_of, last_server_seq: lastSeq, states_sha256: statesDigest(rows), batch_states: rows };
+      });
+      const res = await request('POST', '/v1/sync/states', { device_id: dev, protocol: PROTOCOL_VERSION, snapshots });
+      if (res.status !== 200) throw new SyncHttpError(res.status, res.text);
+      results.push(...StatesSnapshotResponseSchema.parse(JSON.parse(res.text)).results);
+    }
+    return { sent: outs.length, results };
+  }
+
+  // ---------- the loop ----------
+  async function syncNow(): Promise<{ push: PushSummary; pull: { pulled: number; pages: number } }> {
+    try {
+      const p = await push();
+      const q = await pull();
+      const p2 = pendingCount() > 0 ? await push() : { sent: 0, accepted: 0, duplicate: 0, rejected: 0 };
+      failures = 0;
+      setState('last_sync_at', clock().toISOString());
+      db.prepare('DELETE FROM sync_state WHERE key = ?').run('last_error');
+      return { push: { sent: p.sent + p2.sent, accepted: p.accepted + p2.accepted, duplicate: p.duplicate + p2.duplicate, rejected: p.rejected + p2.rejected }, pull: q };
+    } catch (e) {
+      failures++;
+      try { setState('last_error', (e as Error).message.slice(0, 500)); } catch { /* a closed database */ }
+      throw e;
+    }
+  }
+
+  /** Full jitter: uniform in [0, min(max, base·2^failures)). */
+  function backoffMs(): number {
+    const b = opts.backoff ?? { baseMs: 1000, maxMs: 5 * 60_000 };
+    return Math.floor(random() * Math.min(b.maxMs, b.baseMs * 2 ** Math.min(failures, 30)));
+  }
+
+  function schedule(ms: number): void {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    nextAttemptAt = new Date(clock().getTime() + ms);
+    timer = setTimeout(() => { timer = null; void tick(); }, ms);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  async function tick(): Promise<void> {
+    try { await syncNow(); schedule(opts.intervalMs ?? 30_000); } catch { schedule(Math.max(backoffMs(), 50)); }
+  }
+
+  function scheduleSoon(): void { if (running) schedule(0); }
+
+  function pendingCount(): number {
+    return (db.prepare('SELECT count(*) AS n FROM events WHERE device_id = ? AND server_seq IS NULL AND event_id NOT IN (SELECT event_id FROM sync_rejected)').get(deviceId()) as { n: number }).n;
+  }
+
+  function status(): SyncStatus {
+    const rejected = db.prepare(`SELECT r.event_id, e.type, e.entity_id, r.reason, r.rejected_at FROM sync_rejected r JOIN events e ON e.event_id = r.event_id ORDER BY r.rejected_at, r.event_id`).all() as SyncStatus['rejected'];
+    const conflicts = (db.prepare('SELECT detail FROM sync_conflicts ORDER BY entity_type, entity_id').all() as { detail: string }[]).map((r) => JSON.parse(r.detail) as ConflictInfo);
+    return {
+      device_id: deviceId(), pending: pendingCount(), last_sync_at: getState('last_sync_at'), last_error: getState('last_error'),
+      pull_cursor: Number(getState('pull_cursor') ?? '0'), rejected, conflicts,
+      deferred: (db.prepare('SELECT count(*) AS n FROM events WHERE deferred = 1').get() as { n: number }).n,
+      clock_warning: clockWarning, in_flight: pushing !== null, next_attempt_at: nextAttemptAt?.toISOString() ?? null,
+    };
+  }
+
+  return {
+    push, pull, syncNow, pushStates, applyDeferred, resolveConflict, status,
+    /** Starts the timer (first sync at once). */
+    start() { if (running) return; running = true; schedule(0); },
+    stop() { running = false; if (timer) clearTimeout(timer); timer = null; nextAttemptAt = null; },
+    /** The network came back: sync now, forgetting the backoff. */
+    online() { failures = 0; scheduleSoon(); },
+    /** A local edit: push soon. */
+    changed() { scheduleSoon(); },
+    backoffMs,
+    get engineVersion() { return ENGINE_VERSION; },
+  };
+}
+
+function canonical(v: unknown): string {
+  // the payload as the device stored it: canonical JSON (keys sorted, no whitespace)
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x)).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+}

@@ -1,0 +1,541 @@
+/**
+ * The central sync server (spec/sync.md §2–§7): fastify routes over kysely.
+ *
+ * Push: one transaction per request under a global transaction-level advisory lock, so server_seq
+ * values commit in order and a pulling reader can never skip one that commits later. Events are
+ * validated (envelope schema, hash, base events, and a trial projection in the site's replica);
+ * a failing event is rejected for good with its reason, events built on it too; the rest of the
+ * batch is accepted. After a push that accepted events, the affected batches are recomputed with
+ * the engine (same code as the laptops) and their states stored, stamped with engine_version and
+ * the last server_seq.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { sql, type Transaction } from 'kysely';
+import { z } from 'zod';
+import { ENGINE_VERSION } from '../../engine/index';
+import { canonicalJson, sha256Hex } from '../../backend/events/canonical';
+import { parseHlc } from '../../backend/events/hlc';
+import { isKnownVersion, type EventRow } from '../apply';
+import {
+  CreateHqTokenSchema, CreateSiteSchema, MAX_BODY_BYTES, PROTOCOL_VERSION, PullQuerySchema, PushRequestSchema, RegisterDeviceSchema,
+  RevokeSchema, StatesSnapshotSchema, type EventResult, type PulledEvent, type WireEvent,
+} from '../protocol';
+import { sqliteBatchStates, statesDigest } from '../states';
+import type { AnyDb, ServerDb } from './db';
+import { KeyedMutex, SiteReplica } from './replica';
+
+export interface ServerOptions {
+  db: ServerDb;
+  clock?: () => Date;
+  logger?: boolean;
+  /** Recompute states after pushes (default true). */
+  recompute?: boolean;
+  /** Test hook: called inside the push transaction after the inserts, before commit. */
+  beforeCommit?: (info: { siteId: string; deviceId: string; accepted: number }) => Promise<void> | void;
+}
+
+export interface SyncServer {
+  app: FastifyInstance;
+  /** Resolves when every scheduled recompute has finished. */
+  idle(): Promise<void>;
+  /** The server's replica of a site (tests compare projections against it). */
+  replica(siteId: string): Promise<SiteReplica>;
+  close(): Promise<void>;
+}
+
+type Auth = { kind: 'device' | 'hq' | 'admin'; tokenId: number; siteId: string | null };
+
+export const hashToken = (t: string) => createHash('sha256').update(t, 'utf8').digest('hex');
+export const newToken = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly body: Record<string, unknown>) { super(String(body.message ?? body.error)); }
+}
+
+const iso = (d: unknown): string => (d instanceof Date ? d.toISOString() : new Date(String(d)).toISOString());
+
+/** Creates the admin token when none exists; returns it (only then). */
+export async function ensureAdminToken(db: AnyDb, reset = false): Promise<string | null> {
+  if (reset) await sql`UPDATE tokens SET revoked = true WHERE kind = 'admin'`.execute(db);
+  const have = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tokens WHERE kind = 'admin' AND NOT revoked`.execute(db);
+  if ((have.rows[0]?.n ?? 0) > 0) return null;
+  const token = newToken('amadm');
+  await sql`INSERT INTO tokens (token_hash, kind, label) VALUES (${hashToken(token)}, 'admin', 'admin')`.execute(db);
+  return token;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
+  const db = opts.db.db;
+  const clock = opts.clock ?? (() => new Date());
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: MAX_BODY_BYTES });
+  const replicas = new Map<string, SiteReplica>();
+  const siteLock = new KeyedMutex();
+  const pendingRecompute = new Set<Promise<void>>();
+  const recomputeWanted = new Set<string>();
+
+  // ---------- helpers ----------
+  async function authenticate(req: FastifyRequest): Promise<Auth> {
+    const h = req.headers.authorization;
+    const m = typeof h === 'string' ? /^Bearer ([A-Za-z0-9_.~+/=-]{1,200})$/.exec(h) : null;
+    if (!m) throw new HttpError(401, { error: 'unauthorized', message: 'a bearer token is required' });
+    const r = await sql<{ id: number; kind: Auth['kind']; site_id: string | null; revoked: boolean }>`
+      SELECT id, kind, site_id, revoked FROM tokens WHERE token_hash = ${hashToken(m[1]!)}`.execute(db);
+    const t = r.rows[0];
+    if (!t || t.revoked) throw new HttpError(401, { error: 'unauthorized', message: 'unknown or revoked token' });
+    return { kind: t.kind, tokenId: t.id, siteId: t.site_id };
+  }
+
+  function need(auth: Auth, ...kinds: Auth['kind'][]): void {
+    if (!kinds.includes(auth.kind)) throw new HttpError(403, { error: 'forbidden', message: `this route needs a ${kinds.join(' or ')} token` });
+  }
+
+  function parse<T>(schema: z.ZodType<T>, v: unknown): T {
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw new HttpError(400, { error: 'invalid', field: i.path.join('.'), message: i.message.slice(0, 300) });
+    }
+    return r.data;
+  }
+
+  async function loadReplica(siteId: string, q: AnyDb | Transaction<any> = db): Promise<SiteReplica> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    let rep = replicas.get(siteId);
+    if (!rep) { rep = new SiteReplica(siteId); replicas.set(siteId, rep); }
+    // catch up with events committed elsewhere (another server process, or before a restart)
+    for (;;) {
+      const rows = (await sql<Record<string, unknown>>`SELECT * FROM events WHERE site_id = ${siteId} AND server_seq > ${rep.lastSeq}
+        ORDER BY server_seq LIMIT 5000`.execute(q)).rows;
+      if (rows.length === 0) break;
+      const r = rep;
+      r.db.transaction(() => { for (const row of rows) r.add(toEventRow(row)); })();
+      if (rows.length < 5000) break;
+    }
+    return rep;
+  }
+
+  function toEventRow(r: Record<string, unknown>): EventRow {
+    return {
+      event_id: r.event_id as string, device_id: r.device_id as string, device_seq: Number(r.device_seq), hlc: r.hlc as string,
+      occurred_at: r.occurred_at as string, type: r.type as string, v: Number(r.v), entity_type: r.entity_type as string,
+      entity_id: r.entity_id as string, site_id: r.site_id as string, base_event_ids: JSON.stringify(r.base_event_ids),
+      actor: r.actor as string, payload: canonicalJson(r.payload), payload_sha256: r.payload_sha256 as string,
+      server_seq: Number(r.server_seq), received_at: iso(r.received_at), effective_ts: iso(r.effective_ts),
+    };
+  }
+
+  function toPulled(r: Record<string, unknown>): PulledEvent {
+    return {
+      event_id: r.event_id as string, device_id: r.device_id as string, device_seq: Number(r.device_seq), hlc: r.hlc as string,
+      occurred_at: r.occurred_at as string, type: r.type as string, v: Number(r.v), entity_type: r.entity_type as string,
+      entity_id: r.entity_id as string, site_id: r.site_id as string, base_event_ids: r.base_event_ids as string[],
+      actor: r.actor as string, payload: r.payload as Record<string, unknown>, payload_sha256: r.payload_sha256 as string,
+      server_seq: Number(r.server_seq), received_at: iso(r.received_at), effective_ts: iso(r.effective_ts),
+    };
+  }
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send(err.body);
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'too_large', message: `the body is larger than ${MAX_BODY_BYTES} bytes` });
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'bad_request', message: String(e.message).slice(0, 300) });
+    app.log.error(err);
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  // ---------- push ----------
+  app.post('/v1/sync/push', async (req, reply) => {
+    const auth = await authenticate(req);
+    need(auth, 'device');
+    const body = parse(PushRequestSchema, req.body);
+    const siteId = auth.siteId!;
+    body.events.forEach((e, i) => {
+      if (e.device_id !== body.device_id) throw new HttpError(400, { error: 'invalid', field: `events.${i}.device_id`, message: 'every event must carry the request device_id' });
+      if (e.site_id !== siteId) throw new HttpError(403, { error: 'forbidden', field: `events.${i}.site_id`, message: 'this token is not bound to that site' });
+      if (i > 0 && e.device_seq !== body.events[i - 1]!.device_seq + 1) throw new HttpError(400, { error: 'invalid', field: `events.${i}.device_seq`, message: 'events must be sorted by device_seq and contiguous' });
+      if (e.type.slice(0, e.type.lastIndexOf('.')) !== e.entity_type) throw new HttpError(400, { error: 'invalid', field: `events.${i}.type`, message: 'type must start with entity_type' });
+    });
+    const ids = new Set(body.events.map((e) => e.event_id));
+    if (ids.size !== body.events.length) throw new HttpError(400, { error: 'invalid', field: 'events', message: 'an event_id appears twice' });
+
+    const out = await siteLock.run(siteId, () => push(siteId, auth, body));
+    if (out.accepted > 0 && (opts.recompute ?? true)) scheduleRecompute(siteId);
+    return reply.send({ results: out.results, server_now: out.now });
+  });
+
+  async function push(siteId: string, auth: Auth, body: z.infer<typeof PushRequestSchema>): Promise<{ results: EventResult[]; accepted: number; now: string }> {
+    let rep: SiteReplica | undefined;
+    let began = false;
+    try {
+      const res = await db.transaction().execute(async (tx) => {
+        await sql`SELECT pg_advisory_xact_lock(727274)`.execute(tx);
+        const now = clock();
+        const nowIso = now.toISOString();
+        // the device row: created on its first push, bound to the token's site
+        await sql`INSERT INTO devices (device_id, site_id, token_id) VALUES (${body.device_id}, ${siteId}, ${auth.tokenId}) ON CONFLICT (device_id) DO NOTHING`.execute(tx);
+        const dev = (await sql<{ site_id: string; last_seq: number }>`SELECT site_id, last_seq FROM devices WHERE device_id = ${body.device_id} FOR UPDATE`.execute(tx)).rows[0]!;
+        if (dev.site_id !== siteId) throw new HttpError(403, { error: 'forbidden', message: 'this device belongs to another site' });
+
+        rep = await loadReplica(siteId, tx);
+        const evs = body.events;
+        const idList = evs.map((e) => e.event_id);
+        const existing = new Map((await sql<{ event_id: string; payload_sha256: string; server_seq: number; device_id: string; device_seq: number; effective_ts: Date }>`
+          SELECT event_id, payload_sha256, server_seq, device_id, device_seq, effective_ts FROM events WHERE event_id = ANY(${idList}::uuid[])`.execute(tx)).rows.map((r) => [r.event_id, r]));
+        const rejectedBefore = new Map((await sql<{ event_id: string; reason: string; sha: string }>`
+          SELECT DISTINCT ON (event_id) event_id, reason, event->>'payload_sha256' AS sha FROM rejected_events WHERE event_id = ANY(${idList}::uuid[]) ORDER BY event_id, id`.execute(tx)).rows.map((r) => [r.event_id, r]));
+        const baseIds = [...new Set(evs.flatMap((e) => e.base_event_ids))].filter((b) => !ids(evs).has(b));
+        const baseKnown = new Map((baseIds.length ? (await sql<{ event_id: string; site_id: string; entity_type: string; entity_id: string }>`
+          SELECT event_id, site_id, entity_type, entity_id FROM events WHERE event_id = ANY(${baseIds}::uuid[])`.execute(tx)).rows : []).map((r) => [r.event_id, r]));
+        const baseRejected = new Set((baseIds.length ? (await sql<{ event_id: string }>`
+          SELECT event_id FROM rejected_events WHERE event_id = ANY(${baseIds}::uuid[]) AND site_id = ${siteId}`.execute(tx)).rows : []).map((r) => r.event_id));
+        const minSeq = evs[0]!.device_seq, maxSeq = evs[evs.length - 1]!.device_seq;
+        const seqTaken = new Map((await sql<{ event_id: string; device_seq: number }>`
+          SELECT event_id, device_seq FROM events WHERE device_id = ${body.device_id} AND device_seq BETWEEN ${minSeq} AND ${maxSeq}
+          UNION ALL SELECT event_id, device_seq FROM rejected_events WHERE device_id = ${body.device_id} AND device_seq BETWEEN ${minSeq} AND ${maxSeq}`.execute(tx)).rows.map((r) => [Number(r.device_seq), r.event_id]));
+        let counter = (await sql<{ last: number }>`SELECT last FROM server_seq_counter WHERE id = 1`.execute(tx)).rows[0]!.last;
+
+        const offsetMs = now.getTime() - Date.parse(body.client_now);
+        const results: EventResult[] = [];
+        const accepted: { ev: WireEvent; seq: number; eff: string }[] = [];
+        const rejected: { ev: WireEvent; reason: string }[] = [];
+        const acceptedIds = new Map<string, WireEvent>();
+        const rejectedIds = new Set<string>();
+        let last = dev.last_seq;
+
+        rep.db.exec('BEGIN');
+        began = true;
+        for (const ev of evs) {
+          const ex = existing.get(ev.event_id);
+          if (ex) {
+            if (ex.payload_sha256 === ev.payload_sha256) {
+              results.push({ event_id: ev.event_id, status: 'duplicate', server_seq: ex.server_seq, effective_ts: iso(ex.effective_ts), reason: null,
+                ...(ex.device_id !== ev.device_id || Number(ex.device_seq) !== ev.device_seq ? { device_id: ex.device_id, device_seq: Number(ex.device_seq) } : {}) });
+            } else {
+              const reason = `event_id ${ev.event_id} was already received with another payload (a bug, logged)`;
+              app.log.error({ event_id: ev.event_id, device_id: ev.device_id }, reason);
+              rejected.push({ ev, reason });
+              results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
+            }
+            last = Math.max(last, ev.device_seq);
+            continue;
+          }
+          const rb = rejectedBefore.get(ev.event_id);
+          if (rb) {
+            results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason: rb.reason });
+            rejectedIds.add(ev.event_id);
+            last = Math.max(last, ev.device_seq);
+            continue;
+          }
+          if (ev.device_seq <= last) {
+            const other = seqTaken.get(ev.device_seq);
+            throw new HttpError(409, { error: 'device_seq_conflict', message: `device_seq ${ev.device_seq} of device ${ev.device_id} is taken by another event${other ? ` (${other})` : ''}: register a new device_id` });
+          }
+          if (ev.device_seq > last + 1) throw new HttpError(409, { error: 'expected_seq', expected_seq: last + 1, message: `expected device_seq ${last + 1}, got ${ev.device_seq}` });
+          last = ev.device_seq;
+
+          let reason = validate(ev, siteId, acceptedIds, rejectedIds, baseKnown, baseRejected);
+          const seq = counter + 1;
+          const eff = effectiveTs(ev, offsetMs, now);
+          if (!reason) {
+            const row: EventRow = {
+              ...ev, base_event_ids: JSON.stringify(ev.base_event_ids), payload: canonicalJson(ev.payload), server_seq: seq, received_at: nowIso, effective_ts: eff,
+            };
+            try { rep.trial(() => rep!.add(row)); } catch (e) { reason = `invalid: ${(e as Error).message}`.slice(0, 500); }
+          }
+          if (reason) {
+            rejected.push({ ev, reason });
+            rejectedIds.add(ev.event_id);
+            results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
+          } else {
+            counter = seq;
+            accepted.push({ ev, seq, eff });
+            acceptedIds.set(ev.event_id, ev);
+            results.push({ event_id: ev.event_id, status: 'accepted', server_seq: seq, effective_ts: eff, reason: null });
+          }
+        }
+
+        for (let i = 0; i < accepted.length; i += 500) {
+          const chunk = accepted.slice(i, i + 500);
+          const r = await tx.insertInto('events').values(chunk.map(({ ev, seq, eff }) => ({
+            event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, server_seq: seq, received_at: nowIso,
+            effective_ts: eff, hlc: ev.hlc, occurred_at: ev.occurred_at, type: ev.type, v: ev.v, entity_type: ev.entity_type, entity_id: ev.entity_id,
+            base_event_ids: JSON.stringify(ev.base_event_ids), actor: ev.actor, payload: JSON.stringify(ev.payload), payload_sha256: ev.payload_sha256,
+          }))).onConflict((oc) => oc.column('event_id').doNothing()).executeTakeFirst();
+          if (Number(r.numInsertedOrUpdatedRows ?? chunk.length) !== chunk.length) throw new Error('an event was inserted concurrently');
+        }
+        if (accepted.length) await sql`UPDATE server_seq_counter SET last = ${counter} WHERE id = 1`.execute(tx);
+        for (const { ev, reason } of rejected) {
+          await tx.insertInto('rejected_events').values({ event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, reason, event: JSON.stringify(ev) }).execute();
+        }
+        await sql`UPDATE devices SET last_seq = ${last}, clock_offset_ms = ${Number.isFinite(offsetMs) ? offsetMs : null}, app_version = ${body.app_version},
+          last_push_at = ${nowIso} WHERE device_id = ${body.device_id}`.execute(tx);
+        await opts.beforeCommit?.({ siteId, deviceId: body.device_id, accepted: accepted.length });
+        return { results, accepted: accepted.length, now: nowIso };
+      });
+      rep!.db.exec('COMMIT');
+      return res;
+    } catch (e) {
+      if (began && rep) {
+        try { rep.db.exec('ROLLBACK'); } catch { /* not in a transaction */ }
+        // the replica's lastSeq may have moved inside the rolled-back transaction: rebuild it from PostgreSQL
+        replicas.delete(siteId);
+        rep.close();
+      }
+      throw e;
+    }
+  }
+
+  function ids(evs: WireEvent[]): Set<string> { return new Set(evs.map((e) => e.event_id)); }
+
+  function validate(ev: WireEvent, siteId: string, acceptedIds: Map<string, WireEvent>, rejectedIds: Set<string>,
+    baseKnown: Map<string, { site_id: string; entity_type: string; entity_id: string }>, baseRejected: Set<string>): string | null {
+    let hash: string;
+    try { hash = sha256Hex(canonicalJson(ev.payload)); } catch (e) { return `invalid payload: ${(e as Error).message}`; }
+    if (hash !== ev.payload_sha256) return 'payload_sha256 does not match the payload';
+    for (const b of ev.base_event_ids) {
+      if (rejectedIds.has(b) || baseRejected.has(b)) return `built on rejected event ${b}`;
+      const inBatch = acceptedIds.get(b);
+      const known = inBatch ? { site_id: siteId, entity_type: inBatch.entity_type, entity_id: inBatch.entity_id } : baseKnown.get(b);
+      if (!known) return `built on unknown event ${b}`;
+      if (known.site_id !== siteId || known.entity_type !== ev.entity_type || known.entity_id !== ev.entity_id) return `base event ${b} belongs to another entity`;
+    }
+    if (!isKnownVersion(ev.type, ev.v)) {
+      // a newer (type, v) than this server knows: stored as deferred (not projected), shipped to devices as is
+      if (!/^[a-z_]+$/.test(ev.entity_type)) return `unknown event type ${ev.type}`;
+      return null;
+    }
+    return null;
+  }
+
+  function effectiveTs(ev: WireEvent, offsetMs: number, now: Date): string {
+    let ms: number;
+    try { ms = parseHlc(ev.hlc).physical; } catch { ms = Date.parse(ev.occurred_at); }
+    if (!Number.isFinite(ms) || !Number.isFinite(offsetMs)) return now.toISOString();
+    const t = ms + offsetMs;
+    // never in the future of the server, never before 1970
+    return new Date(Math.max(0, Math.min(t, now.getTime()))).toISOString();
+  }
+
+  // ---------- recompute ----------
+  function scheduleRecompute(siteId: string): void {
+    if (recomputeWanted.has(siteId)) return;
+    recomputeWanted.add(siteId);
+    const p = (async () => {
+      await Promise.resolve();
+      recomputeWanted.delete(siteId);
+      await siteLock.run(siteId, () => recompute(siteId));
+    })().catch((e) => { app.log.error(e); }).finally(() => pendingRecompute.delete(p));
+    pendingRecompute.add(p);
+  }
+
+  async function recompute(siteId: string): Promise<void> {
+    const rep = await loadReplica(siteId);
+    const outcomes = rep.recomputer(clock).runAll();
+    const lastSeq = rep.lastSeq;
+    const computedAt = clock().toISOString();
+    for (const o of outcomes) {
+      const batchRows = sqliteBatchStates(rep.db, o.batch_id);
+      const assignRows = rep.db.prepare('SELECT * FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date').all(o.batch_id) as Record<string, unknown>[];
+      const digest = statesDigest(batchRows);
+      const warnings = (rep.db.prepare('SELECT warnings FROM batch_outputs WHERE batch_id = ?').get(o.batch_id) as { warnings: string } | undefined)?.warnings ?? '[]';
+      await db.transaction().execute(async (tx) => {
+        await sql`DELETE FROM assignment_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
+        await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
+        for (let i = 0; i < assignRows.length; i += 400) {
+          await tx.insertInto('assignment_states').values(assignRows.slice(i, i + 400).map((r) => ({ ...r, site_id: siteId, engine_version: ENGINE_VERSION, last_server_seq: lastSeq }))).execute();
+        }
+        for (let i = 0; i < batchRows.length; i += 400) {
+          await tx.insertInto('batch_states').values(batchRows.slice(i, i + 400).map((r) => ({ ...r, batch_id: o.batch_id, site_id: siteId, engine_version: ENGINE_VERSION, last_server_seq: lastSeq }))).execute();
+        }
+        await sql`INSERT INTO batch_outputs (site_id, batch_id, engine_version, as_of, last_server_seq, computed_at, states_sha256, ok, errors, warnings)
+          VALUES (${siteId}, ${o.batch_id}, ${ENGINE_VERSION}, ${o.as_of}, ${lastSeq}, ${computedAt}, ${digest}, ${o.ok}, ${JSON.stringify(o.errors)}, ${warnings})
+          ON CONFLICT (site_id, batch_id) DO UPDATE SET engine_version = excluded.engine_version, as_of = excluded.as_of, last_server_seq = excluded.last_server_seq,
+          computed_at = excluded.computed_at, states_sha256 = excluded.states_sha256, ok = excluded.ok, errors = excluded.errors, warnings = excluded.warnings`.execute(tx);
+        // device snapshots with the same stamps must match
+        await sql`INSERT INTO state_mismatches (site_id, device_id, batch_id, engine_version, as_of, last_server_seq, device_sha256, server_sha256)
+          SELECT site_id, device_id, batch_id, engine_version, as_of, last_server_seq, states_sha256, ${digest} FROM device_snapshots
+          WHERE site_id = ${siteId} AND batch_id = ${o.batch_id} AND engine_version = ${ENGINE_VERSION} AND as_of = ${o.as_of}
+            AND last_server_seq = ${lastSeq} AND states_sha256 <> ${digest}`.execute(tx);
+      });
+    }
+    // batches voided since: drop their states
+    const live = new Set((rep.db.prepare('SELECT id FROM batches WHERE voided = 0').all() as { id: string }[]).map((r) => r.id));
+    const stored = (await sql<{ batch_id: string }>`SELECT batch_id FROM batch_outputs WHERE site_id = ${siteId}`.execute(db)).rows;
+    for (const s of stored) {
+      if (live.has(s.batch_id)) continue;
+      await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db);
+      await sql`DELETE FROM assignment_states WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db);
+      await sql`DELETE FROM batch_outputs WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db);
+    }
+  }
+
+  // ---------- pull ----------
+  app.get('/v1/sync/pull', async (req, reply) => {
+    const auth = await authenticate(req);
+    need(auth, 'device');
+    const q = parse(PullQuerySchema.extend({ device_id: z.string().uuid().optional() }), req.query);
+    const siteId = auth.siteId!;
+    const rows = (await sql<Record<string, unknown>>`SELECT * FROM events WHERE site_id = ${siteId} AND server_seq > ${q.after}
+      ORDER BY server_seq LIMIT ${q.limit + 1}`.execute(db)).rows;
+    const hasMore = rows.length > q.limit;
+    const page = rows.slice(0, q.limit).map(toPulled);
+    const next = page.length ? page[page.length - 1]!.server_seq : q.after;
+    const now = clock().toISOString();
+    if (q.device_id) {
+      await sql`UPDATE devices SET last_pull_at = ${now}, last_pull_cursor = ${next} WHERE device_id = ${q.device_id} AND site_id = ${siteId}`.execute(db);
+    }
+    return reply.send({ events: page, next_cursor: next, has_more: hasMore, server_now: now });
+  });
+
+  // ---------- device state snapshots ----------
+  app.post('/v1/sync/states', async (req, reply) => {
+    const auth = await authenticate(req);
+    need(auth, 'device');
+    const body = parse(StatesSnapshotSchema, req.body);
+    const siteId = auth.siteId!;
+    const dev = (await sql<{ site_id: string }>`SELECT site_id FROM devices WHERE device_id = ${body.device_id}`.execute(db)).rows[0];
+    if (dev && dev.site_id !== siteId) throw new HttpError(403, { error: 'forbidden', message: 'this device belongs to another site' });
+    const now = clock().toISOString();
+    const results: { batch_id: string; status: 'stored' | 'match' | 'mismatch' | 'pending' }[] = [];
+    for (const s of body.snapshots) {
+      if (statesDigest(s.batch_states) !== s.states_sha256) throw new HttpError(400, { error: 'invalid', field: 'states_sha256', message: `states_sha256 of ${s.batch_id} does not match its states` });
+      await sql`INSERT INTO device_snapshots (site_id, device_id, batch_id, engine_version, as_of, last_server_seq, states_sha256, batch_states, received_at)
+        VALUES (${siteId}, ${body.device_id}, ${s.batch_id}, ${s.engine_version}, ${s.as_of}, ${s.last_server_seq}, ${s.states_sha256}, ${JSON.stringify(s.batch_states)}, ${now})
+        ON CONFLICT (device_id, batch_id) DO UPDATE SET engine_version = excluded.engine_version, as_of = excluded.as_of, last_server_seq = excluded.last_server_seq,
+        states_sha256 = excluded.states_sha256, batch_states = excluded.batch_states, received_at = excluded.received_at`.execute(db);
+      const srv = (await sql<{ engine_version: string; as_of: string; last_server_seq: number; states_sha256: string }>`
+        SELECT engine_version, as_of, last_server_seq, states_sha256 FROM batch_outputs WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db)).rows[0];
+      if (!srv || srv.engine_version !== s.engine_version || srv.as_of !== s.as_of || Number(srv.last_server_seq) !== s.last_server_seq) { results.push({ batch_id: s.batch_id, status: 'pending' }); continue; }
+      if (srv.states_sha256 === s.states_sha256) { results.push({ batch_id: s.batch_id, status: 'match' }); continue; }
+      await sql`INSERT INTO state_mismatches (site_id, device_id, batch_id, engine_version, as_of, last_server_seq, device_sha256, server_sha256)
+        VALUES (${siteId}, ${body.device_id}, ${s.batch_id}, ${s.engine_version}, ${s.as_of}, ${s.last_server_seq}, ${s.states_sha256}, ${srv.states_sha256})`.execute(db);
+      results.push({ batch_id: s.batch_id, status: 'mismatch' });
+    }
+    return reply.send({ results, server_now: now });
+  });
+
+  // ---------- administration ----------
+  app.post('/v1/admin/sites', async (req, reply) => {
+    need(await authenticate(req), 'admin');
+    const b = parse(CreateSiteSchema, req.body);
+    const r = await sql`INSERT INTO sites (id, name) VALUES (${b.id}, ${b.name}) ON CONFLICT (id) DO NOTHING`.execute(db);
+    if (Number(r.numAffectedRows ?? 0) === 0) throw new HttpError(409, { error: 'exists', message: `site ${b.id} exists` });
+    return reply.code(201).send({ id: b.id, name: b.name });
+  });
+
+  app.post('/v1/admin/devices', async (req, reply) => {
+    need(await authenticate(req), 'admin');
+    const b = parse(RegisterDeviceSchema, req.body);
+    const site = (await sql`SELECT id FROM sites WHERE id = ${b.site_id}`.execute(db)).rows[0];
+    if (!site) throw new HttpError(404, { error: 'not_found', message: `no site ${b.site_id}` });
+    const token = newToken('amdev');
+    const t = (await sql<{ id: number }>`INSERT INTO tokens (token_hash, kind, site_id, label) VALUES (${hashToken(token)}, 'device', ${b.site_id}, ${b.label ?? null}) RETURNING id`.execute(db)).rows[0]!;
+    if (b.device_id) {
+      const r = await sql`INSERT INTO devices (device_id, site_id, token_id, label) VALUES (${b.device_id}, ${b.site_id}, ${t.id}, ${b.label ?? null}) ON CONFLICT (device_id) DO NOTHING`.execute(db);
+      if (Number(r.numAffectedRows ?? 0) === 0) throw new HttpError(409, { error: 'exists', message: `device ${b.device_id} is registered` });
+    }
+    return reply.code(201).send({ token, token_id: t.id, site_id: b.site_id, device_id: b.device_id ?? null });
+  });
+
+  app.post('/v1/admin/tokens/revoke', async (req, reply) => {
+    need(await authenticate(req), 'admin');
+    const b = parse(z.strictObject({ token_id: z.number().int().positive() }), req.body);
+    const r = await sql`UPDATE tokens SET revoked = true WHERE id = ${b.token_id} AND kind <> 'admin'`.execute(db);
+    if (Number(r.numAffectedRows ?? 0) === 0) throw new HttpError(404, { error: 'not_found', message: 'no such token' });
+    return reply.send({ revoked: b.token_id });
+  });
+
+  app.post('/v1/admin/devices/revoke', async (req, reply) => {
+    need(await authenticate(req), 'admin');
+    const b = parse(RevokeSchema, req.body);
+    const r = await sql`UPDATE tokens SET revoked = true WHERE id = (SELECT token_id FROM devices WHERE device_id = ${b.device_id})`.execute(db);
+    if (Number(r.numAffectedRows ?? 0) === 0) throw new HttpError(404, { error: 'not_found', message: 'no such device' });
+    return reply.send({ revoked: b.device_id });
+  });
+
+  app.post('/v1/admin/hq-tokens', async (req, reply) => {
+    need(await authenticate(req), 'admin');
+    const b = parse(CreateHqTokenSchema, req.body);
+    const token = newToken('amhq');
+    const t = (await sql<{ id: number }>`INSERT INTO tokens (token_hash, kind, label) VALUES (${hashToken(token)}, 'hq', ${b.label}) RETURNING id`.execute(db)).rows[0]!;
+    return reply.code(201).send({ token, token_id: t.id });
+  });
+
+  // ---------- HQ reads ----------
+  const hq = async (req: FastifyRequest) => need(await authenticate(req), 'hq', 'admin');
+  const siteParam = z.object({ site: z.string().min(1).max(200) });
+  const batchParam = siteParam.extend({ batch: z.string().min(1).max(200) });
+  const range = z.strictObject({ from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(), to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() });
+
+  app.get('/v1/hq/sites', async (req, reply: FastifyReply) => {
+    await hq(req);
+    const rows = (await sql`SELECT s.id, s.name, (SELECT max(server_seq) FROM events e WHERE e.site_id = s.id) AS last_server_seq,
+      (SELECT count(*)::int FROM devices d WHERE d.site_id = s.id) AS devices FROM sites s ORDER BY s.id`.execute(db)).rows;
+    return reply.send({ sites: rows });
+  });
+
+  app.get('/v1/hq/sites/:site/batches', async (req, reply) => {
+    await hq(req);
+    const p = parse(siteParam, req.params);
+    const rep = await siteLock.run(p.site, () => loadReplica(p.site));
+    const batches = rep.db.prepare('SELECT id, name, species, start_date, scenario_id FROM batches WHERE voided = 0 ORDER BY id').all() as Record<string, unknown>[];
+    const outs = new Map((await sql<Record<string, unknown>>`SELECT batch_id, engine_version, as_of, last_server_seq, computed_at, states_sha256, ok
+      FROM batch_outputs WHERE site_id = ${p.site}`.execute(db)).rows.map((r) => [r.batch_id as string, { ...r, computed_at: iso(r.computed_at) }]));
+    return reply.send({ batches: batches.map((b) => ({ ...b, states: outs.get(b.id as string) ?? null })) });
+  });
+
+  app.get('/v1/hq/sites/:site/states/latest', async (req, reply) => {
+    await hq(req);
+    const p = parse(siteParam, req.params);
+    const rows = (await sql`SELECT DISTINCT ON (batch_id) * FROM batch_states WHERE site_id = ${p.site} ORDER BY batch_id, date DESC`.execute(db)).rows;
+    return reply.send({ states: rows });
+  });
+
+  app.get('/v1/hq/sites/:site/batches/:batch/daily', async (req, reply) => {
+    await hq(req);
+    const p = parse(batchParam, req.params);
+    const r = parse(range, req.query);
+    const rows = (await sql`SELECT * FROM batch_states WHERE site_id = ${p.site} AND batch_id = ${p.batch}
+      AND date >= ${r.from ?? '0001-01-01'}::date AND date <= ${r.to ?? '9999-12-31'}::date ORDER BY date`.execute(db)).rows;
+    return reply.send({ daily: rows });
+  });
+
+  app.get('/v1/hq/sites/:site/batches/:batch/weekly', async (req, reply) => {
+    await hq(req);
+    const p = parse(batchParam, req.params);
+    const rows = (await sql`SELECT * FROM batch_states_weekly WHERE site_id = ${p.site} AND batch_id = ${p.batch} ORDER BY week`.execute(db)).rows;
+    return reply.send({ weekly: rows });
+  });
+
+  app.get('/v1/hq/sites/:site/devices', async (req, reply) => {
+    await hq(req);
+    const p = parse(siteParam, req.params);
+    const last = (await sql<{ m: number | null }>`SELECT max(server_seq) AS m FROM events WHERE site_id = ${p.site}`.execute(db)).rows[0]?.m ?? 0;
+    const rows = (await sql<Record<string, unknown>>`SELECT d.device_id, d.label, d.last_seq, d.clock_offset_ms, d.app_version, d.last_push_at, d.last_pull_at,
+      d.last_pull_cursor, t.revoked, (SELECT count(*)::int FROM rejected_events r WHERE r.device_id = d.device_id) AS rejected
+      FROM devices d LEFT JOIN tokens t ON t.id = d.token_id WHERE d.site_id = ${p.site} ORDER BY d.device_id`.execute(db)).rows;
+    return reply.send({
+      last_server_seq: Number(last ?? 0),
+      devices: rows.map((r) => ({
+        ...r, last_push_at: r.last_push_at ? iso(r.last_push_at) : null, last_pull_at: r.last_pull_at ? iso(r.last_pull_at) : null,
+        behind: r.last_pull_cursor == null ? null : Number(last ?? 0) - Number(r.last_pull_cursor),
+        clock_warning: r.clock_offset_ms != null && Math.abs(Number(r.clock_offset_ms)) > 5 * 60_000,
+      })),
+    });
+  });
+
+  app.get('/v1/health', async () => ({ ok: true, protocol: PROTOCOL_VERSION, engine_version: ENGINE_VERSION }));
+
+  const idle = async () => { while (pendingRecompute.size) await Promise.allSettled([...pendingRecompute]); };
+  return {
+    app,
+    idle,
+    replica: (siteId) => siteLock.run(siteId, () => loadReplica(siteId)),
+    async close() {
+      await idle();
+      await app.close();
+      for (const r of replicas.values()) r.close();
+      replicas.clear();
+    },
+  };
+}
