@@ -19,14 +19,13 @@ export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputE
   for (const rs of rows) if (rs) for (const r of rs) if (r.day >= fromDay) { r.feedKg = 0; r.feedRecorded = false; }
   const k0 = Math.max(0, fromDay - prep.batchStart);
   for (const a of prep.assignments) {
-    const dense = a.dense;
-    for (let k = k0; k < dense.length; k++) {
-      const x = dense[k];
-      if (!x || x.feedIds.length === 0) continue;
+    const L = a.ledger;
+    for (let k = k0; k < L.feedId.length; k++) {
+      if (L.feedId[k] === undefined) continue;
       const d = prep.batchStart + k;
       const row = rowAt(a.idx, d);
       if (!row) continue; // reported by the fish-days check
-      row.feedKg += x.feedKg;
+      row.feedKg += L.feedKg[k]!;
       row.feedRecorded = true;
     }
   }

@@ -49,11 +49,6 @@ export interface DayInputs {
   transfersIn: TransferRec[];
   transfersOut: TransferRec[];
   removals: RemovalRec[];
-  mortalityIds: string[];
-  mortalityCount: number;
-  feedKg: number;
-  feedParts: { id: string; kg: number }[];
-  feedIds: string[];
   /** Ids of samples (any kind) and their sizes, for the size check against the population. */
   samples: { id: string; size: number }[];
   /** Ids of records that require fish on this day (besides inflows). */
@@ -65,6 +60,25 @@ export interface DayInputs {
   hasSelectiveOut: boolean;
 }
 
+export interface DailyLedger {
+  /** Recorded deaths of the day; -1 when no mortality record. */
+  mortCount: number[];
+  /** Id of the day's (first) mortality record; more ids of the same day in `mortMore`. */
+  mortId: (string | undefined)[];
+  mortMore: Map<number, string[]>;
+  /** Feed of the day (kg, Σ in id order); NaN when no feed record. */
+  feedKg: number[];
+  feedParts: Map<number, { id: string; kg: number }[]>;
+  feedId: (string | undefined)[];
+}
+
+export function ledgerIds(ids: (string | undefined)[], more: Map<number, string[]>, k: number): string[] {
+  const first = ids[k];
+  if (first === undefined) return [];
+  const m = more.get(k);
+  return m ? [first, ...m].sort() : [first];
+}
+
 export interface PAssignment {
   id: string;
   idx: number;
@@ -73,6 +87,11 @@ export interface PAssignment {
   days: Map<number, DayInputs>;
   /** The same inputs indexed by day - batch start (dense, for the daily walk). */
   dense: (DayInputs | undefined)[];
+  /**
+   * Daily mortality and feed records, the bulk of a batch (one of each per container-day), kept in
+   * dense arrays by day - batch start rather than as per-day objects.
+   */
+  ledger: DailyLedger;
   firstDay: number | null;
   /** Cut days after the first day (anchor days, mixing days), ascending. */
   cutDays: number[];
@@ -115,7 +134,7 @@ const fmtInt = (n: number) => n.toLocaleString('en-US');
 // Most days hold one or two records: their lists start as one shared empty array and get their
 // own on the first add (a 900-day batch has ~15,000 record-days; ten lists each would be garbage).
 const NONE: never[] = Object.freeze([]) as unknown as never[];
-type ListKey = 'placements' | 'transfersIn' | 'transfersOut' | 'removals' | 'mortalityIds' | 'feedParts' | 'feedIds' | 'samples' | 'needsFish';
+type ListKey = 'placements' | 'transfersIn' | 'transfersOut' | 'removals' | 'samples' | 'needsFish';
 function add<K extends ListKey>(x: DayInputs, k: K, v: DayInputs[K][number]): void {
   const l = x[k] as unknown[];
   if (l === NONE) (x[k] as unknown[]) = [v];
@@ -124,8 +143,8 @@ function add<K extends ListKey>(x: DayInputs, k: K, v: DayInputs[K][number]): vo
 
 function newDay(): DayInputs {
   return {
-    placements: NONE, transfersIn: NONE, transfersOut: NONE, removals: NONE, mortalityIds: NONE, mortalityCount: 0,
-    feedKg: 0, feedParts: NONE, feedIds: NONE, samples: NONE, needsFish: NONE, explicitStage: -1, explicitStageId: null,
+    placements: NONE, transfersIn: NONE, transfersOut: NONE, removals: NONE,
+    samples: NONE, needsFish: NONE, explicitStage: -1, explicitStageId: null,
     anchor: null, hasInflow: false, hasSelectiveOut: false,
   };
 }
@@ -360,7 +379,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (ci === undefined) E(id, 'container_id', `unknown container ${JSON.stringify(a.container_id)}`);
     const st = present(a.stage) ? stageIdx(id, 'stage', a.stage) : -1;
     assignmentIndex.set(id, assignments.length);
-    assignments.push({ id, idx: assignments.length, container: ci ?? 0, stage: st, days: new Map(), dense: [], firstDay: null, cutDays: [] });
+    assignments.push({ id, idx: assignments.length, container: ci ?? 0, stage: st, days: new Map(), dense: [], ledger: null as unknown as DailyLedger, firstDay: null, cutDays: [] });
   }
 
   function listOf(key: string): Record<string, unknown>[] {
@@ -396,6 +415,12 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     return assignments[ai]!;
   }
   const inScope = (d: number | null): d is number => d !== null && asOf !== null && d <= asOf;
+  const nDays = batchStart !== null && asOf !== null && asOf >= batchStart ? asOf - batchStart + 1 : 0;
+  for (const a of assignments) a.ledger = {
+    mortCount: new Array<number>(nDays).fill(-1), mortId: new Array<string | undefined>(nDays).fill(undefined), mortMore: new Map(),
+    feedKg: new Array<number>(nDays).fill(NaN), feedParts: new Map(), feedId: new Array<string | undefined>(nDays).fill(undefined),
+  };
+  const ledgerDay = (d: number) => (batchStart !== null && d >= batchStart && d - batchStart < nDays ? d - batchStart : -1);
   function dayOf(a: PAssignment, d: number): DayInputs {
     let x = a.days.get(d);
     if (!x) a.days.set(d, (x = newDay()));
@@ -540,9 +565,15 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     const ok = checkCount(id, 'count', r.count);
     if (present(r.assignment_id)) {
       const a = recAssignment(id, r);
-      if (a && ok && inScope(d)) {
-        const day = dayOf(a, d);
-        add(day, 'mortalityIds', id); day.mortalityCount += r.count as number; add(day, 'needsFish', id);
+      const k = a && ok && inScope(d) ? ledgerDay(d) : -1;
+      if (k >= 0) {
+        const L = a!.ledger;
+        if (L.mortCount[k]! < 0) { L.mortCount[k] = r.count as number; L.mortId[k] = id; }
+        else {
+          L.mortCount[k]! += r.count as number;
+          const m = L.mortMore.get(k);
+          if (m) m.push(id); else L.mortMore.set(k, [id]);
+        }
       }
     } else if (ok && inScope(d)) {
       let b = batchMortality.get(d);
@@ -560,7 +591,17 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (hasA === hasC) { E(id, hasA ? 'container_id' : 'assignment_id', 'a feed record carries exactly one of assignment_id and container_id'); return; }
     if (hasA) {
       const a = recAssignment(id, r);
-      if (a && okKg && inScope(d)) { const day = dayOf(a, d); add(day, 'feedParts', { id, kg: r.kg as number }); add(day, 'feedIds', id); add(day, 'needsFish', id); }
+      const k = a && okKg && inScope(d) ? ledgerDay(d) : -1;
+      if (k >= 0) {
+        const L = a!.ledger;
+        if (L.feedId[k] === undefined) { L.feedId[k] = id; L.feedKg[k] = r.kg as number; }
+        else {
+          // Several feed records on one day: summed in id order, so the sum does not depend on input order.
+          let parts = L.feedParts.get(k);
+          if (!parts) L.feedParts.set(k, (parts = [{ id: L.feedId[k]!, kg: L.feedKg[k]! }]));
+          parts.push({ id, kg: r.kg as number });
+        }
+      }
     } else {
       const ci = typeof r.container_id === 'string' ? containerIndex.get(r.container_id) : undefined;
       if (ci === undefined) { E(id, 'container_id', `unknown container ${JSON.stringify(r.container_id)}`); return; }
@@ -648,12 +689,18 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (x.transfersOut.length > 1) x.transfersOut.sort(byId);
     if (x.removals.length > 1) x.removals.sort(byId);
     if (x.samples.length > 1) x.samples.sort(byId);
-    if (x.mortalityIds.length > 1) x.mortalityIds.sort();
-    if (x.feedIds.length > 1) x.feedIds.sort();
     if (x.needsFish.length > 1) x.needsFish.sort();
-    if (x.feedParts.length > 1) x.feedParts.sort(byId);
-    x.feedKg = 0;
-    for (const f of x.feedParts) x.feedKg += f.kg;
+  }
+  for (const a of assignments) {
+    const L = a.ledger;
+    for (const [k, parts] of L.feedParts) {
+      parts.sort(byId);
+      let kg = 0;
+      for (const f of parts) kg += f.kg;
+      L.feedKg[k] = kg;
+      L.feedId[k] = parts[0]!.id;
+    }
+    for (const m of L.mortMore.values()) m.sort();
   }
   for (const m of containerFeed.values()) for (const x of m.values()) {
     x.parts.sort(byId); x.ids.sort();

@@ -5,7 +5,7 @@
  */
 import type { AnchorRow, AnchorType, InputError, Warning, WeightSource } from './document';
 import { formatIsoDate } from './dates';
-import type { DayInputs, PAssignment, Prepared, TransferRec } from './prepare';
+import { ledgerIds, type DayInputs, type PAssignment, type Prepared, type TransferRec } from './prepare';
 import { advanceStage } from './stages';
 import { temperatureSeries, type TempSeries } from './temperature';
 import { ProfileLookup } from './profile';
@@ -299,13 +299,14 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
   // ---------------------------------------------------------------------------------------------
   function tolerance(n: number) { return Math.max(10, 0.05 * n); }
 
-  function recordedDeaths(c: Carry, d: number, x: DayInputs | undefined, share: number, batchRecord: boolean, N: number): number {
-    const own = x ? x.mortalityCount : 0;
+  function recordedDeaths(c: Carry, d: number, share: number, batchRecord: boolean, N: number): number {
+    const L = c.a.ledger, k = d - batchStart;
+    const own = L.mortCount[k]! > 0 ? L.mortCount[k]! : 0;
     const deaths = own + share;
     if (deaths > N) {
       const excess = deaths - N;
       if (excess > tolerance(N)) {
-        const ids = [...(x?.mortalityIds ?? []), ...(batchRecord && share > 0 ? prep.batchMortality.get(d)!.ids : [])].sort();
+        const ids = [...ledgerIds(L.mortId, L.mortMore, k), ...(batchRecord && share > 0 ? prep.batchMortality.get(d)!.ids : [])].sort();
         E(ids[0] ?? c.a.id, 'count', `mortality ${ids.join(', ')} on ${fmt(d)} records ${num(deaths)} dead fish in ${c.a.id}, which has about ${num(N)}`);
       }
       c.dev += excess;
@@ -339,11 +340,11 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
     if (x && x.explicitStage >= 0 && x.explicitStage < S)
       E(x.explicitStageId!, 'stage', `stage change ${x.explicitStageId} on ${fmt(d)} moves ${c.a.id} back to ${stages.names[x.explicitStage]}, but it is already ${stages.names[S]}`);
     // Step 2: deaths.
-    const recorded = (x !== undefined && x.mortalityIds.length > 0) || batchRecord;
+    const recorded = c.a.ledger.mortCount[d - batchStart]! >= 0 || batchRecord;
     c.recorded = recorded;
     if (recorded) {
       c.N2 = c.N; // scratch: N1
-      const deaths = recordedDeaths(c, d, x, share, batchRecord, c.N);
+      const deaths = recordedDeaths(c, d, share, batchRecord, c.N);
       c.deaths = deaths;
       c.N2 = Math.max(0, c.N - deaths);
     } else {
@@ -437,11 +438,12 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
     c.S = stage;
     c.W1 = wIn; c.modelW1 = wIn;
     // Deaths: recorded ones only (no model deaths and no batch-level share on the first day).
-    c.recorded = x.mortalityIds.length > 0 || batchRecord;
+    const ownRecord = c.a.ledger.mortCount[d - batchStart]! >= 0;
+    c.recorded = ownRecord || batchRecord;
     c.deaths = 0;
     c.N2 = N;
-    if (x.mortalityIds.length > 0) {
-      c.deaths = recordedDeaths(c, d, x, 0, false, N);
+    if (ownRecord) {
+      c.deaths = recordedDeaths(c, d, 0, false, N);
       c.N2 = Math.max(0, N - c.deaths);
     }
     outflows(c, d, x);
@@ -539,6 +541,17 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
           for (const t of x.transfersIn) E(t.id, 'dest_assignment_id', `transfer ${t.id} on ${fmt(d)} puts fish into ${a.id}, which was emptied on ${fmt(last!)}: that is a new assignment`);
         }
       }
+    }
+    // The daily ledger (mortality, feed): records on days without fish.
+    const L = a.ledger;
+    const k0 = resume ? startDay - batchStart : 0;
+    for (let k = Math.max(0, k0); k < L.mortCount.length; k++) {
+      if (L.mortId[k] === undefined && L.feedId[k] === undefined) continue;
+      const d = batchStart + k;
+      if (first !== null && d >= first && d <= last!) continue;
+      const why = first === null ? `${a.id} never receives fish up to ${fmt(asOf)}` : d < first ? `its fish arrive on ${fmt(first)}` : `it was emptied on ${fmt(last!)}`;
+      const ids = [...ledgerIds(L.mortId, L.mortMore, k), ...(L.feedParts.get(k)?.map((p) => p.id) ?? (L.feedId[k] ? [L.feedId[k]!] : []))].sort();
+      for (const id of ids) E(id, 'date', `${id} on ${fmt(d)}: assignment ${a.id} has no fish that day (${why})`);
     }
   }
 }
