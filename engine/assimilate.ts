@@ -67,28 +67,23 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   const series: AssignmentSeries[] = [];
   const daily: Parameters<typeof batchDaily>[0] = [];
   const weeklyAssignments: StatesDocument['weekly']['assignments'] = [];
-  const fcr: StatesDocument['fcr'] = [];
+  const fcrChunks: StatesDocument['fcr'][] = [];
+  const fcrById = new Map<string, StatesDocument['fcr']>();
   const starts: ForecastStart[] = [];
   const prevSeries = reuse ? new Map(reuse.previous.assignments.map((s) => [s.assignment_id, s])) : null;
   const prevWeekly = reuse ? new Map(reuse.previous.weekly.assignments.map((w) => [w.assignment_id, w])) : null;
-  const prevFcr = reuse ? groupFcr(reuse.previous.fcr) : null;
+  const prevFcr = reuse ? groupFcrCached(reuse.previous.fcr) : null;
 
   for (const a of assignments) {
     const rs = rows[a.idx];
     if (rs === null || rs === undefined) {
       // Frozen by a resumed walk: its series ended before the restart and stands as it was.
       const old = prevSeries!.get(a.id)!;
-      const n = old.states.length;
-      const pop = numbers(n), w = numbers(n), feed = numbers(n), growth = numbers(n), deaths = numbers(n);
-      for (let i = 0; i < n; i++) {
-        const st = old.states[i]!;
-        pop[i] = st.population; w[i] = st.avg_weight_g; feed[i] = st.feed_kg; growth[i] = st.growth_kg; deaths[i] = st.deaths;
-      }
-      daily.push({ container: a.container, firstDay: parseIsoDate(old.states[0]!.date)!, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths });
+      daily.push(dailyOf(old, a.container));
       series.push(old);
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
-      if (f) for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
+      if (f) { fcrChunks.push(f); fcrById.set(a.id, f); }
       continue;
     }
     if (rs.length === 0) continue;
@@ -109,7 +104,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       series.push(old);
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
-      if (f) for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
+      if (f) { fcrChunks.push(f); fcrById.set(a.id, f); }
       continue;
     }
     const ts = temps.of(a.container);
@@ -133,10 +128,13 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
         mortality_carry: r.mortalityCarry,
       };
     }
-    series.push({ assignment_id: a.id, container_id: prep.containers[a.container]!.id, states });
+    const built: AssignmentSeries = { assignment_id: a.id, container_id: prep.containers[a.container]!.id, states };
+    DAILY.set(built, { container: a.container, firstDay, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths });
+    series.push(built);
     weeklyAssignments.push({ assignment_id: a.id, weeks: weekly({ firstDay, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths }) });
     const f = fcrWindows(a.id, firstDay, dates, feed, growth, a.cutDays);
-    for (let i = 0; i < f.length; i++) fcr.push(f[i]!);
+    fcrChunks.push(f);
+    fcrById.set(a.id, f);
   }
 
   const prev = reuse?.previous;
@@ -151,6 +149,9 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       residual_pct: x.modeledG > 0 ? ((x.measuredG - x.modeledG) / x.modeledG) * 100 : 0, realized_tgc: x.realizedTgc,
     }));
 
+  // A later incremental run takes these apart again by assignment: remember the pieces.
+  const fcr = ([] as StatesDocument['fcr']).concat(...fcrChunks);
+  FCR_GROUPS.set(fcr, fcrById);
   return {
     format: 'aquamind-site/states@1',
     engine_version: ENGINE_VERSION,
@@ -180,11 +181,35 @@ function sourcesOf(weight: WeightSource, temp: number, mortalityRecorded: boolea
   return SOURCES[WEIGHT_SOURCES.indexOf(weight) * 16 + temp * 4 + (mortalityRecorded ? 2 : 0) + (feedRecorded ? 1 : 0)]!;
 }
 
+/** Daily arrays of a series that stands as it was, kept with the series object (it is immutable once built). */
+const DAILY = new WeakMap<AssignmentSeries, Parameters<typeof batchDaily>[0][number]>();
+function dailyOf(old: AssignmentSeries, container: number): Parameters<typeof batchDaily>[0][number] {
+  let d = DAILY.get(old);
+  if (!d) {
+    const n = old.states.length;
+    const pop = numbers(n), w = numbers(n), feed = numbers(n), growth = numbers(n), deaths = numbers(n);
+    for (let i = 0; i < n; i++) {
+      const st = old.states[i]!;
+      pop[i] = st.population; w[i] = st.avg_weight_g; feed[i] = st.feed_kg; growth[i] = st.growth_kg; deaths[i] = st.deaths;
+    }
+    d = { container, firstDay: parseIsoDate(old.states[0]!.date)!, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths };
+    DAILY.set(old, d);
+  }
+  return d;
+}
+
 /** A packed array of doubles. Not a typed array: those live off-heap, and their churn forces full GCs. */
 export function numbers(n: number): number[] {
   const a: number[] = [];
   for (let i = 0; i < n; i++) a.push(0);
   return a;
+}
+
+const FCR_GROUPS = new WeakMap<StatesDocument['fcr'], Map<string, StatesDocument['fcr']>>();
+function groupFcrCached(rows: StatesDocument['fcr']): Map<string, StatesDocument['fcr']> {
+  let g = FCR_GROUPS.get(rows);
+  if (!g) { g = groupFcr(rows); FCR_GROUPS.set(rows, g); }
+  return g;
 }
 
 function groupFcr(rows: StatesDocument['fcr']): Map<string, StatesDocument['fcr']> {

@@ -36,14 +36,11 @@ export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputE
     if (!l) byContainer.set(a.container, (l = []));
     l.push(a.idx);
   }
-  const days = [...prep.containerFeed.keys()].sort((p, q) => p - q);
-  for (const ci of days) {
-    const feedDays = prep.containerFeed.get(ci)!;
+  // prepare() keeps containers and days in order.
+  for (const [ci, feedDays] of prep.containerFeed) {
     const cid = prep.containers[ci]!.id;
-    const dayList = [...feedDays.keys()].sort((p, q) => p - q);
-    for (const d of dayList) {
+    for (const [d, f] of feedDays) {
       if (d < fromDay) continue;
-      const f = feedDays.get(d)!;
       const here: { row: Row; end: number; prev: number }[] = [];
       for (const ai of byContainer.get(ci) ?? []) {
         const row = rowAt(ai, d);

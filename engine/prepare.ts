@@ -702,6 +702,10 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     }
     for (const m of L.mortMore.values()) m.sort();
   }
+  // Container feed in container and day order (maps iterate in insertion order).
+  const feedSorted = new Map([...containerFeed.entries()].sort((p, q) => p[0] - q[0]).map(([ci, m]) => [ci, new Map([...m.entries()].sort((p, q) => p[0] - q[0]))] as const));
+  containerFeed.clear();
+  for (const [ci, m] of feedSorted) containerFeed.set(ci, m);
   for (const m of containerFeed.values()) for (const x of m.values()) {
     x.parts.sort(byId); x.ids.sort();
     x.kg = 0;
