@@ -15,6 +15,8 @@ import { measurementHandlers } from './handlers/measurements';
 import { queryHandlers } from './handlers/queries';
 import { siteHandlers } from './handlers/site';
 import { csvHandlers } from './handlers/csv';
+import { syncHandlers } from './handlers/sync';
+import { createSyncHost, type SyncHostOptions } from './sync-host';
 import { Projector } from './projection';
 import { syncScheduler, workerScheduler, type Scheduler } from './recompute/scheduler';
 import { localDate } from './time';
@@ -31,6 +33,8 @@ export interface BackendOptions {
   init?: SiteInit | 'none';
   /** Progress of the first-run demo import. */
   onInitProgress?: (p: { phase: string; done: number; total: number }) => void;
+  /** The sync client's transport and timing (tests); it runs when a server URL and token are stored (sync.configure). */
+  sync?: SyncHostOptions;
 }
 
 export interface Backend {
@@ -90,6 +94,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
       if (events.some((e) => e.entityType === 'site')) cachedSite = undefined;
       for (const ev of stored) emit('data.changed', { entity_type: ev.entity_type, entity_id: ev.entity_id, event_type: ev.type, batch_ids: [...batchIds] });
       scheduler?.kick();
+      ctx.sync?.changed();
       return { events: stored, batchIds: [...batchIds] };
     },
     async ensureFresh(batchId?: string) {
@@ -119,8 +124,16 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   }
   scheduler.kick();
 
-  const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers, ...csvHandlers };
+  const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers, ...csvHandlers, ...syncHandlers };
   let closed = false;
+  const on = <E extends ApiEventName>(event: E, fn: (payload: ApiEvents[E]) => void): (() => void) => {
+    let set = listeners.get(event);
+    if (!set) { set = new Set(); listeners.set(event, set); }
+    set.add(fn as (p: unknown) => void);
+    return () => set!.delete(fn as (p: unknown) => void);
+  };
+  // the sync client: runs on its timer when a server URL and token are stored
+  ctx.sync = await createSyncHost({ ctx, kick: () => scheduler?.kick(), on, ...(opts.sync ? { options: opts.sync } : {}) });
 
   async function call<K extends Method>(method: K, args: Api[K]['args']): Promise<Result<Api[K]['result']>> {
     if (closed) return { ok: false, error: { code: 'internal', message: 'the backend is closed' } };
@@ -146,16 +159,12 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
 
   return {
     call,
-    on(event, fn) {
-      let set = listeners.get(event);
-      if (!set) { set = new Set(); listeners.set(event, set); }
-      set.add(fn as (p: unknown) => void);
-      return () => set!.delete(fn as (p: unknown) => void);
-    },
+    on,
     idle: () => ctx.ensureFresh(),
     async close() {
       if (closed) return;
       closed = true;
+      await ctx.sync?.close();
       await scheduler?.close();
       conn.close();
     },

@@ -7,7 +7,7 @@
 export type IsoDate = string;
 export type Environment = 'freshwater' | 'sea';
 
-export type ErrorCode = 'invalid' | 'not_found' | 'conflict' | 'domain' | 'too_large' | 'unknown_method' | 'internal';
+export type ErrorCode = 'invalid' | 'not_found' | 'conflict' | 'domain' | 'too_large' | 'unknown_method' | 'internal' | 'unavailable';
 export interface ApiError { code: ErrorCode; message: string; field?: string; record?: string }
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
@@ -159,7 +159,13 @@ export interface SampleDto {
   condition_factor: number | null; informational: boolean; individual_count: number;
 }
 
-export interface AnalysisArgs { batch_id: string; from?: IsoDate; to?: IsoDate; granularity?: 'daily' | 'weekly'; assignments?: boolean }
+export interface AnalysisArgs {
+  batch_id: string; from?: IsoDate; to?: IsoDate; granularity?: 'daily' | 'weekly'; assignments?: boolean;
+  /** Which FCR windows to return (default all: span, 7d, 30d; the 7d and 30d rows are per container-day). */
+  fcr_windows?: ('span' | '7d' | '30d')[];
+  /** Whether `forecast.assignments` carries the per-assignment forecasts (default true). */
+  forecast_assignments?: boolean;
+}
 export interface Analysis {
   batch: { id: string; name: string; start_date: IsoDate; scenario_id: string | null };
   as_of: IsoDate | null; engine_version: string | null; computed_at: string | null; stale: boolean;
@@ -228,6 +234,76 @@ export interface CsvCommitResult {
 export interface ExportActualArgs { batch_id: string; granularity?: 'daily' | 'weekly'; assignment_id?: string; from?: IsoDate; to?: IsoDate }
 export interface ExportActual { columns: string[]; rows: number; csv: string }
 
+// ---------------------------------------------------------------------------------------------
+// Sync with the central server (spec/sync.md)
+
+/** One side of a conflict: a correction (its values of the conflicting fields) or a void/restore. */
+export interface ConflictHeadDto {
+  event_id: string;
+  kind: 'recorded' | 'corrected' | 'voided' | 'restored';
+  /** Who made the edit (the app's actor name). */
+  actor: string;
+  /** Which laptop: its device id, and whether it is this one. */
+  device_id: string;
+  this_device: boolean;
+  /** When the edit was made: server-corrected device time, or this laptop's clock while unsent. */
+  made_at: string | null;
+  /** The conflicting fields' values in this edit (null for a void or restore). */
+  values: Record<string, unknown> | null;
+  reason: string | null;
+  /** The provisional winner every laptop shows until someone resolves the conflict. */
+  winner: boolean;
+}
+export interface ConflictDto {
+  entity_type: string;
+  entity_id: string;
+  /** What the record is, for people: "Growth sample 1 Mar 2025 · Pen 1 · Batch 1". */
+  label: string;
+  /** The fields both edits changed; "(voided)" for a void against a correction. */
+  fields: string[];
+  /** The values the app shows now (the provisional winner's), and whether the record is voided. */
+  current: Record<string, unknown>;
+  voided: boolean;
+  heads: ConflictHeadDto[];
+  /** How to resolve it (sync.resolveConflict): `patch` is the correction's field names and values. */
+  method: string | null;
+}
+export interface RejectedEventDto {
+  event_id: string; type: string; entity_type: string; entity_id: string; label: string; actor: string;
+  occurred_at: string; reason: string; rejected_at: string;
+}
+export interface SyncStatusDto {
+  /** A server URL and token are stored. */
+  configured: boolean;
+  server_url: string | null;
+  /** A token is stored (the token itself is never returned). */
+  token_set: boolean;
+  device_id: string;
+  /** Local events not yet accepted by the server (rejected ones excluded). */
+  pending: number;
+  last_sync_at: string | null;
+  last_push_at: string | null;
+  last_pull_at: string | null;
+  last_error: string | null;
+  /** The server was reachable on the last request (null: no request yet, or sync not set up). */
+  online: boolean | null;
+  /** A push or pull is running now. */
+  in_flight: boolean;
+  next_attempt_at: string | null;
+  rejected: RejectedEventDto[];
+  conflicts: ConflictDto[];
+  /** Pulled events of a newer app version, kept until this app is updated. */
+  deferred: number;
+  /** This computer's clock is more than 5 minutes off the server's. */
+  clock_warning: boolean;
+}
+export interface SyncNowResult {
+  push: { sent: number; accepted: number; duplicate: number; rejected: number };
+  pull: { pulled: number; pages: number };
+  status: SyncStatusDto;
+}
+export type ConflictResolution = { patch: Record<string, unknown> } | { void: true } | { restore: true };
+
 interface CoreApi {
   'site.get': { args: Record<string, never>; result: SiteDto };
   'site.update': { args: { patch: Partial<SiteFields>; reason?: string }; result: SiteDto };
@@ -259,6 +335,13 @@ interface CoreApi {
   'import.commit': { args: CsvImportArgs; result: CsvCommitResult };
   /** The Actual series as CSV: the batch or one assignment, daily or by ISO week. */
   'export.actual': { args: ExportActualArgs; result: ExportActual };
+  /** Stores the server URL and this laptop's token (token optional when one is stored) and starts syncing; server_url null turns sync off. */
+  'sync.configure': { args: { server_url: string | null; token?: string }; result: SyncStatusDto };
+  'sync.status': { args: Record<string, never>; result: SyncStatusDto };
+  /** One push/pull cycle now; a failure comes back as an `unavailable` error (the status keeps it too). */
+  'sync.now': { args: Record<string, never>; result: SyncNowResult };
+  /** Resolves a conflict with one edit built on every side: keep/enter values (patch), void, or restore. */
+  'sync.resolveConflict': { args: { entity_type: string; entity_id: string; resolution: ConflictResolution; reason: string }; result: SyncStatusDto };
 }
 
 export type Api = CoreApi & RecordMethods & CorrectMethods & VoidMethods & RestoreMethods;
@@ -274,5 +357,7 @@ export interface ApiEvents {
   'recompute.progress': { batch_id: string; done: number; total: number };
   'data.changed': { entity_type: string; entity_id: string; event_type: string; batch_ids: string[] };
   'import.progress': { phase: 'validate' | 'write' | 'recompute'; done: number; total: number };
+  /** Sync status changed (pending count, last sync, errors, rejected events, conflicts). */
+  'sync.status': SyncStatusDto;
 }
 export type ApiEventName = keyof ApiEvents;

@@ -29,6 +29,17 @@ const kg = z.number('must be a number').min(0, 'must not be negative').max(1e7, 
 const environment = z.enum(['freshwater', 'sea'], 'must be "freshwater" or "sea"');
 const stageName = z.string().min(1).max(LIMITS.name, `must be at most ${LIMITS.name} characters`);
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+/** The sync server's address: http(s), no user:password, no query or fragment. */
+const serverUrl = z.string('must be a URL like https://sync.example.com').trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters')
+  .refine((u) => {
+    try {
+      const x = new URL(u);
+      return (x.protocol === 'https:' || x.protocol === 'http:') && !x.username && !x.password && !x.search && !x.hash && x.hostname !== '';
+    } catch { return false; }
+  }, 'must be an http:// or https:// URL like https://sync.example.com, without a user name, query or #');
+/** A device token as the server issued it: printable, no spaces. */
+const syncToken = z.string('must be the token text').trim().min(8, 'must be at least 8 characters').max(500, 'must be at most 500 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be the token exactly as issued (no spaces)');
 const rateMap = (max: number, what: string) =>
   z.record(stageName, z.number('must be a number').min(0, 'must not be negative').max(max, `${what} must be at most ${max}`))
     .refine((m) => Object.keys(m).length <= LIMITS.mapEntries, `at most ${LIMITS.mapEntries} stages`);
@@ -167,6 +178,7 @@ export function makeSchemas(today: () => string) {
     }),
     'analysis.get': z.strictObject({
       batch_id: id, from: anyDate.optional(), to: anyDate.optional(), granularity: z.enum(['daily', 'weekly']).optional(), assignments: z.boolean().optional(),
+      fcr_windows: z.array(z.enum(['span', '7d', '30d'])).max(3).optional(), forecast_assignments: z.boolean().optional(),
     }),
     'record.history': z.strictObject({ entity_type: z.string().min(1).max(64), entity_id: id }),
     'recompute.status': empty,
@@ -176,6 +188,18 @@ export function makeSchemas(today: () => string) {
       batch_id: id, granularity: z.enum(['daily', 'weekly']).optional(), assignment_id: id.optional(), from: anyDate.optional(), to: anyDate.optional(),
     }),
     'recompute.run': z.strictObject({ batch_id: id.optional(), full: z.boolean().optional() }),
+    'sync.configure': z.strictObject({ server_url: serverUrl.nullable(), token: syncToken.optional() }),
+    'sync.status': empty,
+    'sync.now': empty,
+    'sync.resolveConflict': z.strictObject({
+      entity_type: z.string().min(1).max(64).regex(/^[a-z_]+$/, 'must be an entity type like growth_sample'), entity_id: id,
+      resolution: z.union([
+        z.strictObject({ patch: z.record(z.string().min(1).max(64), z.unknown()).refine((p) => Object.keys(p).length > 0 && Object.keys(p).length <= 50, 'the patch must change 1 to 50 fields') }),
+        z.strictObject({ void: z.literal(true) }),
+        z.strictObject({ restore: z.literal(true) }),
+      ], 'must be {patch: {...}}, {void: true} or {restore: true}'),
+      reason,
+    }),
   } as unknown as Schemas;
 
   return { schemas, inputs, recordRules };

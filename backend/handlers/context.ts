@@ -7,6 +7,7 @@ import type { DB } from '../db/schema';
 import type { EventAppender, EventKind, NewEvent, StoredEvent } from '../events/append';
 import type { UuidV7 } from '../events/uuidv7';
 import type { Projector } from '../projection';
+import type { SyncHost } from '../sync-host';
 
 export class ApiFailure extends Error {
   constructor(readonly error: ApiError) { super(error.message); }
@@ -34,6 +35,8 @@ export interface Ctx {
   /** Resolves when the batch's stored states reflect every committed edit (or the engine rejected them). */
   ensureFresh(batchId?: string): Promise<void>;
   emit<E extends ApiEventName>(e: E, payload: ApiEvents[E]): void;
+  /** The sync client's host (set once the backend has started). */
+  sync?: SyncHost;
   /** Test hook: called inside the write transaction after the events are appended. */
   faultInjection?: (stage: 'after-append' | 'after-project', events: NewEvent[]) => void;
 }

@@ -146,7 +146,10 @@ export const queryHandlers: HandlerMap = {
         curr.states.push(stateDto(r));
       }
     }
-    const forecast = parse<{ batch: { eta: Record<string, string> } } | null>('forecast', null);
+    const forecast = parse<{ batch: { eta: Record<string, string> }; assignments?: unknown[] } | null>('forecast', null);
+    if (forecast && a.forecast_assignments === false) forecast.assignments = [];
+    const windows = a.fcr_windows ? new Set<string>(a.fcr_windows) : null;
+    const fcr = parse<{ window: string }[]>('fcr', []);
     return {
       batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
       as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,
@@ -157,7 +160,7 @@ export const queryHandlers: HandlerMap = {
       variance: inRange(parse<{ date: string }[]>('variance', []), from, to),
       eta: forecast?.batch.eta ?? {},
       anchors: inRange(parse<{ date: string }[]>('anchors', []), from, to),
-      fcr: parse<unknown[]>('fcr', []), warnings: parse<unknown[]>('warnings', []),
+      fcr: windows ? fcr.filter((r) => windows.has(r.window)) : fcr, warnings: parse<unknown[]>('warnings', []),
     };
   },
 

@@ -12,6 +12,9 @@
  * - a timer (and `online()`) drives sync, with exponential backoff and full jitter on failures;
  * - `status()` for the UI: pending count, last sync, rejected events with reasons, conflicts;
  *   `resolveConflict()` writes a correction whose base_event_ids are all the heads.
+ *
+ * Its tables (sync_rejected, sync_conflicts, and the keys of sync_state) come from the app's
+ * migrations (migrations/sqlite/0003_sync.sql): open the database with openDatabase (or migrate()).
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -43,6 +46,12 @@ export interface SyncClientOptions {
   pullLimit?: number;
   intervalMs?: number;
   backoff?: { baseMs: number; maxMs: number };
+  /** Something `status()` shows may have changed (a push, a pull, a failure, a resolution, the timer). */
+  onStatus?: () => void;
+  /** Committed changes to the projections (a pulled page, a rebuild after an ack, a resolution): the entities touched. */
+  onApplied?: (entities: { entity_type: string; entity_id: string }[]) => void;
+  /** A sync cycle finished without error (the timer's or syncNow's). */
+  onSynced?: () => void;
   /** Test hooks: throw to simulate a crash at that point. */
   faults?: { beforeSend?: (kind: 'push' | 'pull') => void; afterResponse?: (kind: 'push' | 'pull') => void; beforeCursor?: () => void };
 }
@@ -59,6 +68,10 @@ export interface SyncStatus {
   device_id: string;
   pending: number;
   last_sync_at: string | null;
+  last_push_at: string | null;
+  last_pull_at: string | null;
+  /** The last request reached the server (true), failed on the network (false), or none yet (null). */
+  online: boolean | null;
   last_error: string | null;
   pull_cursor: number;
   rejected: { event_id: string; type: string; entity_id: string; reason: string; rejected_at: string }[];
@@ -82,9 +95,17 @@ export function createSyncClient(opts: SyncClientOptions) {
   const doFetch: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init) as unknown as ReturnType<FetchFn>);
   const known = opts.knownVersion ?? isKnownVersion;
   const base = opts.baseUrl.replace(/\/$/, '');
+  for (const t of ['sync_state', 'sync_rejected', 'sync_conflicts']) {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t)) {
+      throw new Error(`sync: the database has no ${t} table; open it with the app's migrations (migrations/sqlite/0003_sync.sql)`);
+    }
+  }
   const applier = new EventApplier(db);
-  db.exec(`CREATE TABLE IF NOT EXISTS sync_conflicts (
-    entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (entity_type, entity_id)) WITHOUT ROWID`);
+  const notify = () => { try { opts.onStatus?.(); } catch { /* a listener never breaks sync */ } };
+  const applied = (entities: Iterable<[string, string]>) => {
+    const list = [...entities].map(([entity_type, entity_id]) => ({ entity_type, entity_id }));
+    if (list.length) { try { opts.onApplied?.(list); } catch { /* a listener never breaks sync */ } }
+  };
 
   const getState = (k: string) => (db.prepare('SELECT value FROM sync_state WHERE key = ?').get(k) as { value: string } | undefined)?.value ?? null;
   const setState = (k: string, v: string) => db.prepare('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v);
@@ -97,11 +118,21 @@ export function createSyncClient(opts: SyncClientOptions) {
   let running = false;
   let nextAttemptAt: Date | null = null;
   let clockWarning = false;
+  let online: boolean | null = null;
+  let deferredCount: number | null = null;
 
   async function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string }> {
     const init = { method, headers: { authorization: `Bearer ${opts.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) };
-    const res = await doFetch(`${base}${path}`, init);
-    return { status: res.status, text: await res.text() };
+    let res: Awaited<ReturnType<FetchFn>>, text: string;
+    try {
+      res = await doFetch(`${base}${path}`, init);
+      text = await res.text();
+    } catch (e) {
+      if (online !== false) { online = false; notify(); }
+      throw e;
+    }
+    if (online !== true) { online = true; notify(); }
+    return { status: res.status, text };
   }
 
   const pendingStmt = () => db.prepare(`SELECT * FROM events WHERE device_id = ? AND server_seq IS NULL
@@ -198,6 +229,8 @@ export function createSyncClient(opts: SyncClientOptions) {
         });
         touchAfter(touched);
       }).immediate();
+      applied(touched.values());
+      notify();
       sum.sent += events.length;
       if (batchSize < MAX_PUSH_EVENTS) batchSize = Math.min(MAX_PUSH_EVENTS, batchSize * 2);
     }
@@ -217,7 +250,10 @@ export function createSyncClient(opts: SyncClientOptions) {
 
   /** One push at a time: a second call joins the one in flight. */
   function push(): Promise<PushSummary> {
-    if (!pushing) pushing = pushOnce().finally(() => { pushing = null; });
+    if (!pushing) {
+      pushing = pushOnce().then((r) => { setState('last_push_at', clock().toISOString()); return r; }).finally(() => { pushing = null; notify(); });
+      notify();
+    }
     return pushing;
   }
 
@@ -234,7 +270,11 @@ export function createSyncClient(opts: SyncClientOptions) {
       applyPage(page.events, page.next_cursor);
       pulled += page.events.length;
       pages++;
-      if (!page.has_more || page.events.length === 0) return { pulled, pages };
+      if (!page.has_more || page.events.length === 0) {
+        setState('last_pull_at', clock().toISOString());
+        notify();
+        return { pulled, pages };
+      }
     }
   }
 
@@ -243,6 +283,7 @@ export function createSyncClient(opts: SyncClientOptions) {
     const bySeq = db.prepare('SELECT event_id, server_seq FROM events WHERE device_id = ? AND device_seq = ?');
     const stamp = db.prepare('UPDATE events SET server_seq = ?, received_at = ?, effective_ts = ? WHERE event_id = ?');
     const move = db.prepare('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+    let touchedOut = new Map<string, [string, string]>();
     const ins = db.prepare(`INSERT INTO events (event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
       base_event_ids, actor, payload, payload_sha256, server_seq, received_at, effective_ts, deferred)
       VALUES (@event_id, @device_id, @device_seq, @hlc, @occurred_at, @type, @v, @entity_type, @entity_id, @site_id, @base_event_ids, @actor,
@@ -285,13 +326,17 @@ export function createSyncClient(opts: SyncClientOptions) {
       touchAfter(touched);
       opts.faults?.beforeCursor?.();
       setState('pull_cursor', String(nextCursor));
+      touchedOut = touched;
     }).immediate();
+    if (events.some((e) => !known(e.type, e.v))) deferredCount = null;
+    applied(touchedOut.values());
   }
 
   /** Deferred events this build now knows (after an app update): upcast and apply, in server_seq order. */
   function applyDeferred(): number {
     const rows = db.prepare('SELECT * FROM events WHERE deferred = 1 ORDER BY server_seq').all() as EventRow[];
     let n = 0;
+    let touchedOut = new Map<string, [string, string]>();
     db.transaction(() => {
       const touched = new Map<string, [string, string]>();
       for (const r of rows) {
@@ -304,7 +349,11 @@ export function createSyncClient(opts: SyncClientOptions) {
         n++;
       }
       touchAfter(touched);
+      touchedOut = touched;
     }).immediate();
+    deferredCount = null;
+    applied(touchedOut.values());
+    if (n) notify();
     return n;
   }
 
@@ -344,6 +393,8 @@ export function createSyncClient(opts: SyncClientOptions) {
       applier.project(out);
       refreshConflict(entityType, entityId);
     }).immediate();
+    applied([[entityType, entityId]]);
+    notify();
     scheduleSoon();
     return out;
   }
@@ -370,7 +421,14 @@ export function createSyncClient(opts: SyncClientOptions) {
   }
 
   // ---------- the loop ----------
-  async function syncNow(): Promise<{ push: PushSummary; pull: { pulled: number; pages: number } }> {
+  let cycle: Promise<{ push: PushSummary; pull: { pulled: number; pages: number } }> | null = null;
+  /** A push, a pull, and a second push when the pull left events to send. One cycle at a time: a second call joins it. */
+  function syncNow(): Promise<{ push: PushSummary; pull: { pulled: number; pages: number } }> {
+    if (!cycle) { cycle = syncCycle().finally(() => { cycle = null; notify(); }); notify(); }
+    return cycle;
+  }
+
+  async function syncCycle(): Promise<{ push: PushSummary; pull: { pulled: number; pages: number } }> {
     try {
       const p = await push();
       const q = await pull();
@@ -378,10 +436,12 @@ export function createSyncClient(opts: SyncClientOptions) {
       failures = 0;
       setState('last_sync_at', clock().toISOString());
       db.prepare('DELETE FROM sync_state WHERE key = ?').run('last_error');
+      notify();
+      try { opts.onSynced?.(); } catch { /* a listener never breaks sync */ }
       return { push: { sent: p.sent + p2.sent, accepted: p.accepted + p2.accepted, duplicate: p.duplicate + p2.duplicate, rejected: p.rejected + p2.rejected }, pull: q };
     } catch (e) {
       failures++;
-      try { setState('last_error', (e as Error).message.slice(0, 500)); } catch { /* a closed database */ }
+      try { setState('last_error', (e as Error).message.slice(0, 500)); notify(); } catch { /* a closed database */ }
       throw e;
     }
   }
@@ -396,7 +456,7 @@ export function createSyncClient(opts: SyncClientOptions) {
     if (!running) return;
     if (timer) clearTimeout(timer);
     nextAttemptAt = new Date(clock().getTime() + ms);
-    timer = setTimeout(() => { timer = null; void tick(); }, ms);
+    timer = setTimeout(() => { timer = null; if (running) void tick(); }, ms);
     (timer as { unref?: () => void }).unref?.();
   }
 
@@ -414,10 +474,11 @@ export function createSyncClient(opts: SyncClientOptions) {
     const rejected = db.prepare(`SELECT r.event_id, e.type, e.entity_id, r.reason, r.rejected_at FROM sync_rejected r JOIN events e ON e.event_id = r.event_id ORDER BY r.rejected_at, r.event_id`).all() as SyncStatus['rejected'];
     const conflicts = (db.prepare('SELECT detail FROM sync_conflicts ORDER BY entity_type, entity_id').all() as { detail: string }[]).map((r) => JSON.parse(r.detail) as ConflictInfo);
     return {
-      device_id: deviceId(), pending: pendingCount(), last_sync_at: getState('last_sync_at'), last_error: getState('last_error'),
+      device_id: deviceId(), pending: pendingCount(), last_sync_at: getState('last_sync_at'), last_push_at: getState('last_push_at'),
+      last_pull_at: getState('last_pull_at'), online, last_error: getState('last_error'),
       pull_cursor: Number(getState('pull_cursor') ?? '0'), rejected, conflicts,
-      deferred: (db.prepare('SELECT count(*) AS n FROM events WHERE deferred = 1').get() as { n: number }).n,
-      clock_warning: clockWarning, in_flight: pushing !== null, next_attempt_at: nextAttemptAt?.toISOString() ?? null,
+      deferred: (deferredCount ??= (db.prepare('SELECT count(*) AS n FROM events WHERE deferred = 1').get() as { n: number }).n),
+      clock_warning: clockWarning, in_flight: pushing !== null || cycle !== null, next_attempt_at: nextAttemptAt?.toISOString() ?? null,
     };
   }
 
@@ -426,6 +487,12 @@ export function createSyncClient(opts: SyncClientOptions) {
     /** Starts the timer (first sync at once). */
     start() { if (running) return; running = true; schedule(0); },
     stop() { running = false; if (timer) clearTimeout(timer); timer = null; nextAttemptAt = null; },
+    /** Stops the timer and waits for a cycle (or push) in flight to settle: then the database may close. */
+    async close() {
+      running = false; if (timer) clearTimeout(timer); timer = null; nextAttemptAt = null;
+      await Promise.all([cycle, pushing].map((p) => p?.catch(() => undefined)));
+    },
+    get running() { return running; },
     /** The network came back: sync now, forgetting the backoff. */
     online() { failures = 0; scheduleSoon(); },
     /** A local edit: push soon. */

@@ -14,7 +14,7 @@ describe('migrations', () => {
     expect(c.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     for (const t of ['site', 'containers', 'batches', 'scenarios', 'stages', 'assignments', 'placements', 'transfers', 'removals', 'growth_samples',
       'weighings', 'manual_anchors', 'mortality', 'feed', 'temperature_readings', 'temperature_daily', 'stage_changes', 'events', 'device',
-      'dirty_batches', 'assignment_states', 'batch_states', 'batch_outputs', 'batch_errors', 'sync_state'])
+      'dirty_batches', 'assignment_states', 'batch_states', 'batch_outputs', 'batch_errors', 'sync_state', 'sync_rejected', 'sync_conflicts'])
       expect(c.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t), t).toBeTruthy();
     expect(migrate(c.sqlite)).toEqual([]); // idempotent
     c.close();
@@ -27,14 +27,15 @@ describe('migrations', () => {
     raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '2030-01-01')").run();
     raw.close();
     expect(() => openDatabase(path)).toThrow(NewerDatabaseError);
-    expect(() => openDatabase(path)).toThrow(/newer app \(schema 999; this app knows up to 2\)/);
+    expect(() => openDatabase(path)).toThrow(`newer app (schema 999; this app knows up to ${loadMigrations().length})`);
   });
 
   it('roll back a failing migration entirely', () => {
     const raw = new BetterSqlite3(':memory:');
-    const bad = [...loadMigrations(), { version: 3, name: 'broken', sql: 'CREATE TABLE x (a); INSERT INTO nope VALUES (1);' }];
+    const known = loadMigrations();
+    const bad = [...known, { version: known.length + 1, name: 'broken', sql: 'CREATE TABLE x (a); INSERT INTO nope VALUES (1);' }];
     expect(() => migrate(raw, bad)).toThrow();
-    expect(raw.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 2 });
+    expect(raw.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: known.length });
     expect(raw.prepare("SELECT 1 FROM sqlite_master WHERE name = 'x'").get()).toBeUndefined();
   });
 });
