@@ -13,7 +13,7 @@
  * - save a transfer → the new Actual on screen (the form's save → the frame after the reloaded
  *   Actual is committed) vs the `analysis.get` round trip alone.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { CLOCK, findBrowser, launch, startDemoServer } from '../test/e2e/harness';
 import type { BenchLine } from './engine';
 import { median, ms, percentile } from './stats';
@@ -117,8 +117,7 @@ export async function benchUi(log: (l: BenchLine) => void): Promise<void> {
       if (i >= 3) { hover.push(h.frame); hoverCommit.push(h.commit); raf.push(r); }
     }
     log({ name: `hover → tooltip on screen (pointer event → next frame after the tooltip commit), ${lines} container lines`,
-      value: stat(hover), target: '≤ 16 ms of work; shown in the next frame',
-      ok: percentile(hoverCommit, 95) <= 16 && median(hover) <= median(raf) + 4,
+      value: stat(hover), target: 'p95 ≤ 16 ms', ok: percentile(hover, 95) <= 16,
       ratio: `${ratio(median(hover), median(raf))} one requestAnimationFrame (${stat(raf)}); event → tooltip committed: ${stat(hoverCommit)}` });
 
     // ---- save a transfer → new Actual on screen --------------------------------------------
@@ -129,7 +128,7 @@ export async function benchUi(log: (l: BenchLine) => void): Promise<void> {
     await page.getByTestId('entry-panel').locator('[data-kind="transfer"]').click();
     const form = page.getByTestId('form-transfer');
     await form.waitFor();
-    const save: number[] = [], backendOnly: number[] = [], recordCall: number[] = [];
+    const save: number[] = [], backendOnly: number[] = [];
     const today = CLOCK.toISOString().slice(0, 10);
     for (let i = 0; i < SAVE_RUNS + 2; i++) {
       const [src, dst] = i % 2 ? [b, a] : [a, b];
@@ -150,11 +149,12 @@ export async function benchUi(log: (l: BenchLine) => void): Promise<void> {
         return s.lastSaveDrawnAt > s.lastSaveAt && recvA > s.lastSaveAt ? { drawn: s.lastSaveDrawnAt - s.lastSaveAt } : null;
       }, null, { timeout: 20_000, polling: 20 });
       const drawn = (await r.jsonValue())!.drawn;
-      await page.waitForTimeout(150);
+      // let the per-container reload that follows the save draw before timing the backend call alone
+      await page.waitForFunction(() => { const t = (window as unknown as PerfWindow).__aquamindPerf!.t; return (t['chart-frame:containers'] ?? 0) > (t['analysis-received:a'] ?? 0); }, null, { timeout: 20_000, polling: 20 });
+      await page.waitForTimeout(300);
       const rt = await page.evaluate(roundTrip, sea.id);
       if (i >= 2) { save.push(drawn); backendOnly.push(rt.analysis); }
     }
-    void recordCall;
     log({ name: `save a transfer → new Actual on screen (${sea.name}, every container drawn)`, value: stat(save), target: 'p95 ≤ 300 ms',
       ok: percentile(save, 95) <= 300, ratio: `${ratio(median(save), median(backendOnly))} the analysis.get round trip alone (${stat(backendOnly)})` });
     if (errors.length) log({ name: 'page errors during the UI benchmark', value: errors.slice(0, 3).join('; '), ok: false });

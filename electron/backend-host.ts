@@ -12,7 +12,7 @@ interface ParentPort { on(ev: 'message', fn: (e: { data: unknown; ports: PortLik
 const parentPort = (process as unknown as { parentPort: ParentPort }).parentPort;
 const dbPath = process.argv[process.argv.length - 1]!;
 const ports = new Set<PortLike>();
-const EVENTS: ApiEventName[] = ['states.fresh', 'recompute.progress', 'data.changed', 'import.progress'];
+const EVENTS: ApiEventName[] = ['states.fresh', 'recompute.progress', 'data.changed', 'import.progress', 'sync.status'];
 
 const backendP = createBackend({ dbPath, actor: 'desktop', recompute: 'sync' });
 void backendP.then((b) => {

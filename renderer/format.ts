@@ -26,10 +26,18 @@ export function fmtMass(kg: number | null | undefined): string {
   if (Math.abs(kg) >= 1000) return `${trim(kg / 1000, 1)} t`;
   return `${trim(kg, kg < 10 ? 1 : 0)} kg`;
 }
-export function trim(x: number, digits: number): string {
-  return x.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+// Number formats are made once: toLocaleString with options builds a new Intl.NumberFormat per call (~0.1 ms).
+const formats = new Map<string, Intl.NumberFormat>();
+export function numberFormat(minDigits: number, maxDigits: number): Intl.NumberFormat {
+  const k = `${minDigits}:${maxDigits}`;
+  let f = formats.get(k);
+  if (!f) { f = new Intl.NumberFormat('en-GB', { minimumFractionDigits: minDigits, maximumFractionDigits: maxDigits }); formats.set(k, f); }
+  return f;
 }
-export const fmtInt = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-GB'));
+export function trim(x: number, digits: number): string {
+  return numberFormat(0, digits).format(x);
+}
+export const fmtInt = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : numberFormat(0, 0).format(Math.round(x)));
 export const fmtPct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '—' : `${trim(x, digits)} %`);
 export const fmtConf = (c: number | null | undefined): string => (c === null || c === undefined ? '—' : `${Math.round(c * 100)} %`);
 

@@ -6,18 +6,21 @@ import type {
 import type { Client } from './api/client';
 import type { ConnectionState } from './api/transport';
 import { outputsOf, type Outputs } from './api/outputs';
+import { perfMark } from './perf';
 
 export type Route =
   | { screen: 'overview' }
   | { screen: 'batch'; batchId: string }
   | { screen: 'entry'; batchId: string | null }
-  | { screen: 'import' };
+  | { screen: 'import' }
+  | { screen: 'sync' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (parts[0] === 'batch' && parts[1]) return { screen: 'batch', batchId: parts[1] };
   if (parts[0] === 'entry') return { screen: 'entry', batchId: parts[1] ?? null };
   if (parts[0] === 'import') return { screen: 'import' };
+  if (parts[0] === 'sync') return { screen: 'sync' };
   return { screen: 'overview' };
 }
 export function routeHash(r: Route): string {
@@ -25,6 +28,7 @@ export function routeHash(r: Route): string {
     case 'batch': return `#/batch/${encodeURIComponent(r.batchId)}`;
     case 'entry': return r.batchId ? `#/entry/${encodeURIComponent(r.batchId)}` : '#/entry';
     case 'import': return '#/import';
+    case 'sync': return '#/sync';
     default: return '#/';
   }
 }
@@ -111,24 +115,48 @@ export async function refreshBatches(): Promise<void> {
 }
 
 const loading = new Map<string, Promise<void>>();
+const queued = new Map<string, Promise<void>>();
 
-/** Loads a batch's analysis: first without per-container states (fast), then with them. */
+/**
+ * Loads a batch's analysis: first the batch line alone (small: no per-container states, span FCR
+ * rows only, no per-assignment forecasts), then with every container. A call while the same load
+ * runs is queued behind it, so what it returns was read after the call.
+ */
 export function loadAnalysis(batchId: string, opts: { assignments?: boolean } = {}): Promise<void> {
   const key = `${batchId}:${opts.assignments ? 'a' : 'b'}`;
   const running = loading.get(key);
-  if (running) return running;
+  if (running) {
+    let q = queued.get(key);
+    if (!q) { q = running.then(() => { queued.delete(key); return loadAnalysis(batchId, opts); }); queued.set(key, q); }
+    return q;
+  }
   const p = (async () => {
     const { granularity } = useApp.getState();
-    const r = await call('analysis.get', { batch_id: batchId, granularity, assignments: !!opts.assignments });
+    const tag = opts.assignments ? 'a' : 'b';
+    perfMark(`analysis-requested:${tag}`);
+    const r = await call('analysis.get', opts.assignments
+      ? { batch_id: batchId, granularity, assignments: true, fcr_windows: ['span', '30d'] }
+      : { batch_id: batchId, granularity, assignments: false, fcr_windows: ['span'], forecast_assignments: false });
+    perfMark(`analysis-received:${tag}`);
     if (!r.ok) { useApp.setState({ loadError: r.error.message }); return; }
     const prev = useApp.getState().views[batchId];
-    // Keep the previous per-container states while only the batch line was refreshed.
-    const analysis = !opts.assignments && prev?.withAssignments ? { ...r.value, assignments: prev.analysis.assignments } : r.value;
-    const view: BatchView = { analysis, outputs: outputsOf(r.value), withAssignments: !!opts.assignments || !!prev?.withAssignments, loadedAt: performance.now() };
+    // Keep the previous per-container parts (states, 30-day FCR rows, forecasts) while only the batch line was refreshed.
+    const analysis = !opts.assignments && prev?.withAssignments ? withContainerParts(r.value, prev.analysis) : r.value;
+    const view: BatchView = { analysis, outputs: outputsOf(analysis), withAssignments: !!opts.assignments || !!prev?.withAssignments, loadedAt: performance.now() };
     useApp.setState((s) => ({ views: { ...s.views, [batchId]: view } }));
   })().finally(() => loading.delete(key));
   loading.set(key, p);
   return p;
+}
+
+function withContainerParts(batch: Analysis, prev: Analysis): Analysis {
+  const f = batch.forecast as { assignments?: unknown[] } | null;
+  const pf = prev.forecast as { assignments?: unknown[] } | null;
+  return {
+    ...batch, assignments: prev.assignments,
+    fcr: [...batch.fcr, ...prev.fcr.filter((r) => (r as { window?: string }).window !== 'span')],
+    forecast: f && typeof f === 'object' ? { ...f, assignments: pf?.assignments ?? [] } : batch.forecast,
+  };
 }
 
 export async function reloadBatchView(batchId: string): Promise<void> {

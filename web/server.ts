@@ -16,7 +16,7 @@ import type { ApiEventName, Method } from '../backend/api/contract';
 import { createBackend, type Backend } from '../backend/core';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const EVENTS: ApiEventName[] = ['states.fresh', 'recompute.progress', 'data.changed', 'import.progress'];
+const EVENTS: ApiEventName[] = ['states.fresh', 'recompute.progress', 'data.changed', 'import.progress', 'sync.status'];
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export const CSP = [
@@ -80,6 +80,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({
     noServer: true, maxPayload: MAX_MESSAGE_BYTES,
+    // Large answers (a batch's per-container states, MBs of JSON) go compressed: Chromium stalls its
+    // next frames for a while after receiving a message of several MB (measured by bench/ui.ts).
+    perMessageDeflate: { threshold: 64 * 1024, zlibDeflateOptions: { level: 1 }, serverNoContextTakeover: true, clientNoContextTakeover: true },
   });
   http.on('upgrade', (req, socket, head) => {
     const origin = req.headers.origin ?? '';

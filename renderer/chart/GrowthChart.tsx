@@ -10,13 +10,14 @@ import { GridRows } from '@visx/grid';
 import { Group } from '@visx/group';
 import { scaleLinear, scaleLog, scaleUtc } from '@visx/scale';
 import { TooltipWithBounds } from '@visx/tooltip';
-import { memo, useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useState } from 'react';
 import { createPortal } from 'react-dom';
 import type { AnchorType } from '../api/outputs';
 import { daysBetween, fmtConf, fmtDate, fmtMonth, fmtWeight, msDate, trim } from '../format';
 import type { SeriesKey } from '../store';
 import { ANCHOR_LABEL, ANCHOR_TYPES, provenance, type ChartData } from './data';
 import { linePath, markerPath, whiskerPath, type Pt } from './paths';
+import { markNextFrame, perf, perfMark } from '../perf';
 
 export const COLORS = {
   actual: '#1b4f8a', scenario: '#7d8590', forecast: '#1b4f8a', samples: '#c4661f',
@@ -117,6 +118,14 @@ const Series = memo(function Series({ data, series, x, y, containerName, highlig
   data: ChartData; series: Record<SeriesKey, boolean>; x: Scale; y: Scale; containerName: (id: string) => string; highlight: string | null;
 }) {
   const many = data.containers.length > 0;
+  useLayoutEffect(() => {
+    // for the benchmark: what was drawn, and the frame that shows it
+    let points = data.actual.length + data.scenario.length + data.forecast.length;
+    for (const c of data.containers) points += c.pts.length;
+    perf.chart = { lines: data.containers.length + 3, points, withContainers: many };
+    perfMark('chart-commit');
+    markNextFrame(many ? 'chart-frame:containers' : 'chart-frame', (t) => { if (perf.t['first-chart-frame'] === undefined) perfMark('first-chart-frame', t); });
+  });
   return (
     <g clipPath="url(#plot-clip)">
       {data.containers.map((c, i) => (
@@ -156,6 +165,7 @@ function HoverLayer({ data, width, height, xScale, y, series, unitFmt, x0, x1, t
     setHover({ date: msDate(ms), px: xScale(ms), left: pt.x, top: pt.y });
   };
   const info = hover ? dayInfo(data, hover.date, series) : null;
+  useLayoutEffect(() => { if (hover) { perfMark('tooltip-commit'); markNextFrame('tooltip-frame'); } }, [hover]);
   return (
     <>
       {hover && info && (

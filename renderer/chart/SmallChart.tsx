@@ -3,14 +3,15 @@ import { AxisBottom, AxisLeft } from '@visx/axis';
 import { GridRows } from '@visx/grid';
 import { Group } from '@visx/group';
 import { scaleLinear, scaleUtc } from '@visx/scale';
-import { fmtMonth } from '../format';
+import { memo } from 'react';
+import { fmtMonth, numberFormat } from '../format';
 import { barPath, linePath, markerPath, type Pt } from './paths';
 
 export interface PanelSeries { label: string; pts: Pt[]; color: string; kind: 'line' | 'dashed' | 'markers' | 'bars' }
 
 const M = { top: 8, right: 10, bottom: 24, left: 52 };
 
-export function SmallChart({ title, unit, series, width, height = 150, x0, x1, zero, yFmt, testId, yCap, note, minSpan }: {
+export const SmallChart = memo(function SmallChart({ title, unit, series, width, height = 150, x0, x1, zero, yFmt, testId, yCap, note, minSpan }: {
   title: string; unit: string; series: PanelSeries[]; width: number; height?: number; x0: number; x1: number; zero?: boolean; yCap?: number; note?: string; minSpan?: number;
   yFmt?: (v: number) => string; testId?: string;
 }) {
@@ -57,11 +58,11 @@ export function SmallChart({ title, unit, series, width, height = 150, x0, x1, z
       </svg>
     </figure>
   );
-}
+});
 
 /** Tick labels with as many decimals as the tick step needs. */
 function stepFmt(v: number, ticks: number[]): string {
   const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
   const digits = Math.max(0, Math.min(4, -Math.floor(Math.log10(step || 1))));
-  return v.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return numberFormat(digits, digits).format(v);
 }

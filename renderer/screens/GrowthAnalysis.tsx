@@ -1,5 +1,5 @@
 /** Batch Growth Analysis: the chart, its controls, callouts, panels, and data entry beside it. */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'react';
 import { chartData, type ChartData } from '../chart/data';
 import { COLORS, GrowthChart, RangeBrush } from '../chart/GrowthChart';
 import { SmallChart, type PanelSeries } from '../chart/SmallChart';
@@ -9,6 +9,7 @@ import { dateMs, msDate, fmtDate, fmtInt, fmtMass, fmtWeight, trim, varianceText
 import { call, loadAnalysis, navigate, reloadBatchView, useApp, type BatchView, type SeriesKey } from '../store';
 import { Confidence } from './SiteOverview';
 import { EntryPanel } from './DataEntry';
+import { markNextFrame } from '../perf';
 
 const SERIES: { key: SeriesKey; label: string }[] = [
   { key: 'samples', label: 'Samples ± SD' }, { key: 'scenario', label: 'Scenario' }, { key: 'actual', label: 'Actual' },
@@ -99,13 +100,17 @@ function ChartArea({ view, drill }: { view: BatchView; drill: string }) {
   const [ref, width] = useWidth<HTMLDivElement>(900);
   const [resetKey, setResetKey] = useState(0);
   const names = useMemo(() => new Map(containers.map((c) => [c.id, c.name])), [containers]);
-  const containerName = (id: string) => names.get(id) ?? id;
+  const containerName = useCallback((id: string) => names.get(id) ?? id, [names]);
   const data = useMemo(() => chartData(view.analysis, view.outputs, drill), [view, drill]);
-  const full = useMemo(() => (drill === 'batch' ? data : chartData(view.analysis, view.outputs, 'batch')), [view, drill, data]);
-  useEffect(() => {
-    // for the benchmark: the Actual line that a save produced is on screen now
+  // the brush shows the batch lines: the same as drawn unless one container is chosen
+  const full = useMemo(() => (drill === 'batch' || drill === 'all' ? data : chartData(view.analysis, view.outputs, 'batch')), [view, drill, data]);
+  useLayoutEffect(() => {
+    // for the benchmark: the Actual line that a save produced is committed; the next frame shows it
     const s = useApp.getState();
-    if (s.lastSaveAt > s.lastSaveDrawnAt && view.loadedAt > s.lastSaveAt) useApp.setState({ lastSaveDrawnAt: performance.now() });
+    if (s.lastSaveAt > s.lastSaveDrawnAt && view.loadedAt > s.lastSaveAt) {
+      const at = s.lastSaveAt;
+      markNextFrame('save-drawn', (t) => { const n = useApp.getState(); if (n.lastSaveAt === at && n.lastSaveDrawnAt < at) useApp.setState({ lastSaveDrawnAt: t }); });
+    }
   }, [view]);
   const setRange = (r: [string, string] | null, fromBrush = false) => { useApp.setState({ range: r }); if (!fromBrush) setResetKey((k) => k + 1); };
   const x0 = range ? dateMs(range[0]) : data.xMin;
