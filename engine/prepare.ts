@@ -129,7 +129,6 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const present = (v: unknown) => v !== undefined && v !== null;
-const fmtInt = (n: number) => n.toLocaleString('en-US');
 
 // Most days hold one or two records: their lists start as one shared empty array and get their
 // own on the first add (a 900-day batch has ~15,000 record-days; ten lists each would be garbage).
@@ -669,7 +668,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     return { measured };
   });
 
-  if (errors.length > 0 || batchStart === null || asOf === null) return { ok: false, errors: sortErrors(errors) };
+  if (errors.length > 0 || batchStart === null || asOf === null) return { ok: false, errors };
 
   // Outside 4–16 °C the TGC model is not validated: say so once per container.
   temps.forEach((t, ci) => {
@@ -796,9 +795,3 @@ function chooseAnchor(a: PAssignment, d: number, x: DayInputs, cands: AnchorCand
   if (best === 'transfer' && selective) confidence = 0.85;
   return { type: best, valueG, confidence, endOfDay, recordIds: ids.sort() };
 }
-
-export function sortErrors(errors: InputError[]): InputError[] {
-  return errors;
-}
-
-export { fmtInt };

@@ -508,7 +508,6 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
     c.N = nEnd; c.W = reported; c.S = stageEnd;
     if (nEnd <= 0) { c.done = true; return; }
     if (isCut) c.span = planSpan(c, d, wEnd, stageEnd);
-    void S;
   }
 
   function pushRow(c: Carry, d: number, stage: number, w: number, n: number, growthKg: number, anchorType: AnchorType | null, weightSource: WeightSource, evidence: number) {
