@@ -17,7 +17,7 @@ export function fcrWindows(assignmentId: string, firstDay: number, dates: string
   const win = (window: FcrRow['window'], a: number, b: number) => {
     // inclusive indexes a..b
     const f = pf[b + 1]! - pf[a]!, g = pg[b + 1]! - pg[a]!;
-    rows.push({ assignment_id: assignmentId, window, from: dates[a]!, to: dates[b]!, feed_kg: f, growth_kg: g, fcr: g > 1 ? f / g : null });
+    rows.push({ assignment_id: assignmentId, window, from: dates[a]!, to: dates[b]!, feed_kg: f, growth_kg: g, fcr: fcrOf(f, g) });
   };
   if (n === 0) return rows;
   let start = 0;

@@ -113,7 +113,7 @@ export function provenance(states: StateDto[] | undefined): { source: 'weight' |
       byKind.set(st.sources[source], (byKind.get(st.sources[source]) ?? 0) + w);
       conf += st.confidence[source] * w;
     }
-    const kind = [...byKind.entries()].sort((p, q) => q[1] - p[1]).map(([k, w]) => (byKind.size > 1 ? `${k} ${Math.round((w / total) * 100)} %` : k)).join(', ');
+    const kind = [...byKind.entries()].sort((p, q) => q[1] - p[1]).map(([k, w]) => (byKind.size > 1 ? `${k}\u00a0${Math.round((w / total) * 100)}\u00a0%` : k) /* never break inside "inflow 6 %" */).join(', ');
     return { source, kind, confidence: conf / total };
   });
 }

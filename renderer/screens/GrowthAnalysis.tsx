@@ -1,5 +1,5 @@
 /** Batch Growth Analysis: the chart, its controls, callouts, panels, and data entry beside it. */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { chartData, type ChartData } from '../chart/data';
 import { COLORS, GrowthChart, RangeBrush } from '../chart/GrowthChart';
 import { SmallChart, type PanelSeries } from '../chart/SmallChart';
@@ -113,6 +113,25 @@ function ChartArea({ view, drill }: { view: BatchView; drill: string }) {
     }
   }, [view]);
   const setRange = (r: [string, string] | null, fromBrush = false) => { useApp.setState({ range: r }); if (!fromBrush) setResetKey((k) => k + 1); };
+  // One container alone: zoom to its own weeks (a pen stocked last week is a few pixels on a
+  // two-year axis); back to the batch: the range it had, unless the user has moved it since.
+  const zoomedFor = useRef<{ range: [string, string] | null; set: [string, string] } | null>(null);
+  const chooseDrill = (v: string) => {
+    useApp.setState({ drill: v });
+    const one = view.analysis.assignments.find((x) => x.assignment_id === v);
+    const cur = useApp.getState().range;
+    if (one && one.states.length > 0) {
+      const first = one.states[0]!.date, last = one.states[one.states.length - 1]!.date;
+      const end = msDate(Math.max(dateMs(last) + 21 * 86_400_000, dateMs(first) + 60 * 86_400_000));
+      const before = zoomedFor.current && cur === zoomedFor.current.set ? zoomedFor.current.range : cur;
+      const set: [string, string] = [msDate(dateMs(first) - 7 * 86_400_000), end];
+      zoomedFor.current = { range: before, set };
+      setRange(set);
+    } else if (zoomedFor.current) {
+      if (cur === zoomedFor.current.set) setRange(zoomedFor.current.range);
+      zoomedFor.current = null;
+    }
+  };
   const x0 = range ? dateMs(range[0]) : data.xMin;
   const x1 = range ? dateMs(range[1]) : data.xMax;
   const assignments = view.analysis.assignments;
@@ -139,7 +158,7 @@ function ChartArea({ view, drill }: { view: BatchView; drill: string }) {
           </select>
         </label>
         <label>Containers
-          <select value={drill} onChange={(e) => useApp.setState({ drill: e.target.value })} data-testid="drill">
+          <select value={drill} onChange={(e) => chooseDrill(e.target.value)} data-testid="drill">
             <option value="batch">Batch average</option>
             <option value="all" disabled={!view.withAssignments}>All containers ({assignments.length})</option>
             {assignments.map((s) => <option key={s.assignment_id} value={s.assignment_id}>{containerName(s.container_id)} ({s.assignment_id})</option>)}
@@ -183,19 +202,23 @@ function Panels({ view, data, width, x0, x1, drill }: { view: BatchView; data: C
   const cols = width > 900 ? 3 : 2;
   const w = Math.floor((width - (cols - 1) * 12) / cols);
   const panels = useMemo(() => {
-    const rows = a.actual.rows as { date?: string; week_start?: string; population: number; biomass_kg: number }[];
+    // One container drilled down: its own population and biomass (the batch plan does not apply to one pen).
+    const own = single ? a.assignments.find((x) => x.assignment_id === single) : undefined;
+    const rows = (own ? own.states : a.actual.rows) as { date?: string; week_start?: string; population: number; biomass_kg: number }[];
+    const plan = own ? [] : o.scenario;
+    const ahead = own ? (o.forecast?.assignments.find((x) => x.assignment_id === single)?.states ?? []) : (o.forecast?.batch.states ?? []);
     const at = (r: { date?: string; week_start?: string }) => dateMs(r.date ?? r.week_start!);
     const pop: PanelSeries[] = [
       { label: 'Actual', pts: rows.map((r) => [at(r), r.population / 1000]), color: COLORS.actual, kind: 'line' },
-      { label: 'Scenario', pts: o.scenario.map((r) => [dateMs(r.date), r.population / 1000]), color: COLORS.scenario, kind: 'line' },
-      { label: 'Forecast', pts: (o.forecast?.batch.states ?? []).map((r) => [dateMs(r.date), r.population / 1000]), color: COLORS.forecast, kind: 'dashed' },
+      { label: 'Scenario', pts: plan.map((r) => [dateMs(r.date), r.population / 1000]), color: COLORS.scenario, kind: 'line' },
+      { label: 'Forecast', pts: ahead.map((r) => [dateMs(r.date), r.population / 1000]), color: COLORS.forecast, kind: 'dashed' },
     ];
-    const maxBio = Math.max(0, ...rows.map((r) => r.biomass_kg), ...o.scenario.map((r) => r.biomass_kg));
+    const maxBio = Math.max(0, ...rows.map((r) => r.biomass_kg), ...plan.map((r) => r.biomass_kg));
     const bioDiv = maxBio >= 10_000 ? 1000 : 1;
     const bio: PanelSeries[] = [
       { label: 'Actual', pts: rows.map((r) => [at(r), r.biomass_kg / bioDiv]), color: COLORS.actual, kind: 'line' },
-      { label: 'Scenario', pts: o.scenario.map((r) => [dateMs(r.date), r.biomass_kg / bioDiv]), color: COLORS.scenario, kind: 'line' },
-      { label: 'Forecast', pts: (o.forecast?.batch.states ?? []).map((r) => [dateMs(r.date), r.biomass_kg / bioDiv]), color: COLORS.forecast, kind: 'dashed' },
+      { label: 'Scenario', pts: plan.map((r) => [dateMs(r.date), r.biomass_kg / bioDiv]), color: COLORS.scenario, kind: 'line' },
+      { label: 'Forecast', pts: ahead.map((r) => [dateMs(r.date), r.biomass_kg / bioDiv]), color: COLORS.forecast, kind: 'dashed' },
     ];
     // temperature: biomass-weighted over containers, split by source (measured vs filled in) against the profile
     const measured: [number, number][] = [], filled: [number, number][] = [];
