@@ -56,6 +56,8 @@ async function templateDb(): Promise<string> {
   for (const ext of ['-wal', '-shm']) rmSync(tmp + ext, { force: true });
   copyFileSync(tmp, file);
   rmSync(tmp, { force: true });
+  // older caches (a previous backend or engine) are of no more use: ~140 MB each
+  for (const f of readdirSync(dir)) if (f.startsWith('demo-') && f.endsWith('.db') && join(dir, f) !== file) rmSync(join(dir, f), { force: true });
   return file;
 }
 
