@@ -12,7 +12,7 @@
  */
 import type { AssignmentState, BatchState, InputError, StatesDocument, WeightSource } from './document';
 import { formatIsoDate, parseIsoDate } from './dates';
-import { prepare, type Prepared } from './prepare';
+import { prepare, spanAt, type Prepared } from './prepare';
 import { computeStates, type AssimilateOptions } from './assimilate';
 import type { AnchorResult, Row } from './simulate';
 import { ENGINE_VERSION } from './version';
@@ -55,12 +55,7 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
     if (!old || old.states.length === 0 || a.firstDay === null) continue;
     const i = target - 1 - firstOf(old.states);
     if (i < 0 || i >= old.states.length || old.states[i]!.population <= 0) continue;
-    let s = a.firstDay;
-    let next = Infinity;
-    for (const c of a.cutDays) {
-      if (c <= target - 1) { if (c > s) s = c; }
-      else if (c < next) next = c;
-    }
+    const { start: s, next } = spanAt(a, target - 1);
     // A forward span resumes mid-way unchanged; a bridge (before or after the edit) is redrawn whole.
     const wasBridge = old.states[i]!.sources.weight === 'bridged';
     const x = next !== Infinity ? a.dense[next - prep.batchStart] : undefined;

@@ -79,6 +79,17 @@ export function ledgerIds(ids: (string | undefined)[], more: Map<number, string[
   return m ? [first, ...m].sort() : [first];
 }
 
+/**
+ * The span of an assignment in force at the end of `day`: it starts at the last cut day on or before
+ * `day` (or the first day) and ends at the next cut day after it (Infinity when none).
+ */
+export function spanAt(a: PAssignment, day: number): { start: number; next: number } {
+  const cuts = a.cutDays;
+  let lo = 0, hi = cuts.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (cuts[mid]! <= day) lo = mid + 1; else hi = mid; }
+  return { start: lo > 0 ? cuts[lo - 1]! : a.firstDay!, next: lo < cuts.length ? cuts[lo]! : Infinity };
+}
+
 export interface PAssignment {
   id: string;
   idx: number;

@@ -5,7 +5,7 @@
  */
 import type { AnchorRow, AnchorType, InputError, Warning, WeightSource } from './document';
 import { formatIsoDate } from './dates';
-import { ledgerIds, type DayInputs, type PAssignment, type Prepared, type TransferRec } from './prepare';
+import { ledgerIds, spanAt, type DayInputs, type PAssignment, type Prepared, type TransferRec } from './prepare';
 import { advanceStage } from './stages';
 import { temperatureSeries, type TempSeries } from './temperature';
 import { ProfileLookup } from './profile';
@@ -157,12 +157,6 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
   const tempAt = (ci: number, d: number) => temps!.of(ci).tempC[d - batchStart]!;
 
   // ---- span planning -------------------------------------------------------------------------
-  function nextCut(a: PAssignment, s: number): number {
-    const cuts = a.cutDays;
-    let lo = 0, hi = cuts.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (cuts[mid]! <= s) lo = mid + 1; else hi = mid; }
-    return lo < cuts.length ? cuts[lo]! : Infinity;
-  }
   function extendPath(c: Carry, sp: Span, to: number) {
     const a = c.a;
     const ci = a.container;
@@ -183,7 +177,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
     }
   }
   function planSpan(c: Carry, s: number, wS: number, stageS: number): Span {
-    const e = nextCut(c.a, s);
+    const e = spanAt(c.a, s).next;
     const x = e !== Infinity ? c.a.dense[e - batchStart] : undefined;
     const bridge = !!(x && x.anchor && !x.anchor.endOfDay);
     const sp: Span = {
@@ -207,9 +201,7 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
       if (last.population <= 0 || last.day < startDay - 1) { c.done = true; continue; }
       c.N = last.population; c.W = last.avgWeightG; c.S = last.stage; c.acc = last.mortalityCarry;
       // The span in force: from the last cut day (or the first day) at or before yesterday.
-      const cuts = c.a.cutDays;
-      let s = c.a.firstDay!;
-      for (const d of cuts) if (d <= startDay - 1 && d > s) s = d;
+      const s = spanAt(c.a, startDay - 1).start;
       const rowS = c.rows.find((r) => r.day === s)!;
       c.span = planSpan(c, s, rowS.avgWeightG, rowS.stage);
       extendPath(c, c.span, startDay - 1);
