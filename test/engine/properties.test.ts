@@ -11,20 +11,12 @@ import type {
   AssignmentState, BatchDocument, GrowthSampleDoc, StatesDocument, TransferDoc,
 } from '../../engine/document';
 import { addDays, closed, daysBetween, makeDoc, run, tgcAll } from './fixtures';
+import { mulberry32 } from '../support/rng';
 
 // ---------------------------------------------------------------------------------------------
 // random helpers
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 type Rng = ReturnType<typeof mulberry32>;
 const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];

@@ -16,20 +16,12 @@ import type { ServerDb } from '../../sync/server/db';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '../support/rng';
 
 export const NOW = new Date('2025-06-30T12:00:00Z');
 
 /** A seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** fastify.inject as the client's fetch, with optional faults. */
 export function injectFetch(srv: SyncServer, faults: { dropResponse?: () => boolean; failRequest?: () => boolean } = {}): FetchFn {
