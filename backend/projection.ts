@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from './events/append';
 import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_LOG, toColumn, type EntityKind } from './kinds';
 import { formatIsoDate, LocalDayResolver, timestampLocalDay } from '../engine/index';
+import { ALL_INPUTS, TEMPERATURE_INPUTS, markDirty } from './recompute/dirty';
 
 /** The from-date meaning "recompute from scratch". */
 export const FULL = '0000-01-01';
@@ -20,9 +21,8 @@ export class Projector {
     return s;
   }
 
-  markDirty(batchId: string, fromDate: string): void {
-    this.st(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
-      ON CONFLICT(batch_id) DO UPDATE SET from_date = min(from_date, excluded.from_date), generation = generation + 1`).run(batchId, fromDate);
+  markDirty(batchId: string, fromDate: string, inputs: string = ALL_INPUTS): void {
+    markDirty(this.db, batchId, fromDate, inputs);
   }
 
   private dirtyAll(): string[] {
@@ -31,9 +31,9 @@ export class Projector {
     return ids;
   }
 
-  private dirtyContainer(containerId: string, fromDate: string): string[] {
+  private dirtyContainer(containerId: string, fromDate: string, inputs: string = ALL_INPUTS): string[] {
     const ids = (this.st('SELECT DISTINCT batch_id FROM assignments WHERE container_id = ?').all(containerId) as { batch_id: string }[]).map((r) => r.batch_id);
-    for (const id of ids) this.markDirty(id, fromDate);
+    for (const id of ids) this.markDirty(id, fromDate, inputs);
     return ids;
   }
 
@@ -109,12 +109,12 @@ export class Projector {
           if (min === null || d < min) min = d;
           ins.run(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
         });
-        return min === null ? [] : this.dirtyContainer(cid, min);
+        return min === null ? [] : this.dirtyContainer(cid, min, TEMPERATURE_INPUTS);
       }
       const voided = kindName === 'voided';
       this.st('UPDATE temperature_readings SET voided = ?, updated_by_event = ? WHERE id >= ? AND id < ?').run(voided ? 1 : 0, ev.event_id, lo, hi);
       const r = this.st('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
-      return r.container_id && r.d ? this.dirtyContainer(r.container_id, r.d) : [];
+      return r.container_id && r.d ? this.dirtyContainer(r.container_id, r.d, TEMPERATURE_INPUTS) : [];
     }
 
     const kind = ENTITY_BY_NAME.get(ev.entity_type);
@@ -149,10 +149,10 @@ export class Projector {
       const from = dates.sort()[0] ?? FULL;
       if (m.containerLevel) {
         const cs = new Set([before?.container_id, after.container_id].filter((c): c is string => typeof c === 'string'));
-        return [...cs].flatMap((c) => this.dirtyContainer(c, from));
+        return [...cs].flatMap((c) => this.dirtyContainer(c, from, TEMPERATURE_INPUTS));
       }
       const bs = new Set([before?.batch_id, after.batch_id].filter((b): b is string => typeof b === 'string'));
-      for (const b of bs) this.markDirty(b, from);
+      for (const b of bs) this.markDirty(b, from, m.docList);
       return [...bs];
     }
     switch (kind) {

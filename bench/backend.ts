@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { createBackend } from '../backend/core';
 import { importBatchDocument } from '../backend/import-doc';
 import { Recomputer, type RecomputeOutcome } from '../backend/recompute/recompute';
+import { markDirty } from '../backend/recompute/dirty';
 import { addDaysIso, localDate } from '../backend/time';
 import { generateDemoBatch } from '../engine/demo';
 import type { BenchLine } from './engine';
@@ -75,8 +76,7 @@ async function editSplit(path: string, n: number, log: (l: BenchLine) => void): 
   rc.recompute(SEA); // no-op unless dirty
   const live = db.prepare('SELECT assignment_id, date, avg_weight_g FROM assignment_states WHERE batch_id = ? AND population > 1000 AND day_number % 11 = 5 ORDER BY date').all(SEA) as { assignment_id: string; date: string; avg_weight_g: number }[];
   const outs: RecomputeOutcome[] = [];
-  const mark = db.prepare(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
-    ON CONFLICT(batch_id) DO UPDATE SET from_date = min(from_date, excluded.from_date), generation = generation + 1`);
+  const mark = { run: (batchId: string, date: string) => markDirty(db, batchId, date, 'growth_samples') };
   // first run fills the in-memory copy; the next ones are what an edit costs
   for (let i = 0; i <= n; i++) {
     const s = live[Math.floor(live.length * (0.3 + 0.5 * (i / n)))]!;

@@ -9,7 +9,7 @@ import type {
 import { formatIsoDate, parseIsoDate } from './dates';
 import { applyFeed } from './feed';
 import { fcrWindows } from './fcr';
-import { forecast, variance, type ForecastStart } from './forecast';
+import { BIAS_WINDOW_DAYS, forecast, variance, type AssignmentForecast, type ForecastStart } from './forecast';
 import { prepare, type Prepared } from './prepare';
 import { batchDaily, weekly } from './rollups';
 import { projectScenario } from './scenario';
@@ -73,6 +73,9 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   const prevSeries = reuse ? new Map(reuse.previous.assignments.map((s) => [s.assignment_id, s])) : null;
   const prevWeekly = reuse ? new Map(reuse.previous.weekly.assignments.map((w) => [w.assignment_id, w])) : null;
   const prevFcr = reuse ? groupFcrCached(reuse.previous.fcr) : null;
+  const prevForecast = reuse && reuse.previous.as_of === formatIsoDate(prep.asOf)
+    ? new Map(reuse.previous.forecast.assignments.map((f) => [f.assignment_id, f])) : null;
+  const keptForecasts = new Map<string, AssignmentForecast>();
 
   for (const a of assignments) {
     const rs = rows[a.idx];
@@ -101,6 +104,10 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
 
     const old = prevSeries?.get(a.id);
     if (old && reuse && unchanged(old.states, rs, reuse.restart, stages.names, temps.of(a.container))) {
+      // Its forecast starts from the same state with the same temperature bias (the series holds
+      // the container's temperatures over the whole bias window): the previous one stands.
+      const pf = prevForecast?.get(a.id);
+      if (pf && last.day === prep.asOf && firstDay <= prep.asOf - BIAS_WINDOW_DAYS + 1) keptForecasts.set(a.id, pf);
       series.push(old);
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
@@ -164,7 +171,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     fcr,
     scenario,
     variance: variance(batch.states, scenario, prev?.variance),
-    forecast: forecast(prep, starts, temps),
+    forecast: forecast(prep, starts, temps, keptForecasts),
     warnings,
   };
 }

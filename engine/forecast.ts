@@ -29,9 +29,17 @@ export interface ForecastStart {
   stage: number;
 }
 
-export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci: number): TempSeries }): {
+export type AssignmentForecast = ForecastSeries & { assignment_id: string; temp_bias_c: number };
+
+/**
+ * `reuse`: forecasts of a previous run for assignments whose start and bias window are known to be
+ * the same (the incremental build passes those whose series stood unchanged over the window). They
+ * are returned as they were, so a recompute after an edit in one pen does not rebuild, and the
+ * backend does not rewrite, every other pen's forecast. The batch path still steps them.
+ */
+export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci: number): TempSeries }, reuse?: ReadonlyMap<string, AssignmentForecast>): {
   batch: ForecastSeries;
-  assignments: (ForecastSeries & { assignment_id: string; temp_bias_c: number })[];
+  assignments: AssignmentForecast[];
 } {
   const { stages, asOf, batchStart } = prep;
   const harvest = prep.scenario.harvestWeightG;
@@ -40,6 +48,7 @@ export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci
   const N = new Float64Array(n), c = new Float64Array(n), W = new Float64Array(n), S = new Int32Array(n);
   const bias = new Float64Array(n);
   const done = new Uint8Array(n);
+  const kept: (AssignmentForecast | undefined)[] = new Array(n);
   const results = starts.map((st, i) => {
     N[i] = st.population; W[i] = st.avgWeightG; c[i] = Math.cbrt(st.avgWeightG); S[i] = st.stage;
     // Bias: mean of measured-or-interpolated minus profile over the last 14 days.
@@ -56,6 +65,8 @@ export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci
     bias[i] = cnt > 0 ? Math.max(-BIAS_CLAMP_C, Math.min(BIAS_CLAMP_C, sum / cnt)) : 0;
     const eta: Record<string, IsoDate> = {};
     if (W[i]! >= harvest) { eta.harvest = formatIsoDate(asOf); done[i] = 1; }
+    const old = reuse?.get(st.assignmentId);
+    if (old && old.temp_bias_c === bias[i]) { kept[i] = old; done[i] = 1; }
     return { assignment_id: st.assignmentId, temp_bias_c: bias[i]!, eta, states: [] as ForecastState[] };
   });
 
@@ -102,7 +113,7 @@ export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci
       if (m.w >= harvest) { batchEta.harvest = date; batchDone = true; }
     }
   }
-  return { batch: { eta: batchEta, states: batchStates }, assignments: results };
+  return { batch: { eta: batchEta, states: batchStates }, assignments: results.map((r, i) => kept[i] ?? r) };
 }
 
 /** Variance against the scenario for every date with both a batch weight and a scenario state. */

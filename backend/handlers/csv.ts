@@ -36,9 +36,8 @@ export async function exportActual(ctx: Ctx, a: ExportActualArgs): Promise<Expor
   let columns: readonly string[];
   let rows: Row[];
   if ((a.granularity ?? 'daily') === 'weekly') {
-    const out = ctx.db.prepare('SELECT weekly FROM batch_outputs WHERE batch_id = ?').get(a.batch_id) as { weekly: string } | undefined;
-    const weekly = out ? JSON.parse(out.weekly) as { batch: Row[]; assignments: { assignment_id: string; weeks: Row[] }[] } : { batch: [], assignments: [] };
-    const weeks = a.assignment_id !== undefined ? (weekly.assignments.find((w) => w?.assignment_id === a.assignment_id)?.weeks ?? []) : weekly.batch;
+    const part = ctx.db.prepare("SELECT json FROM batch_output_parts WHERE batch_id = ? AND part = 'weekly' AND key = ?").get(a.batch_id, a.assignment_id ?? '') as { json: string } | undefined;
+    const weeks = part ? JSON.parse(part.json) as Row[] : [];
     columns = WEEK_COLS;
     rows = weeks.filter((w) => (w.week_end as string) >= from && (w.week_start as string) <= to);
   } else if (a.assignment_id !== undefined) {

@@ -4,6 +4,8 @@ import type {
 } from '../api/contract';
 import { MEASUREMENT_BY_METHOD } from '../kinds';
 import { FULL } from '../projection';
+import { markDirty } from '../recompute/dirty';
+import { assignmentParts, batchPart, fcrRows, readParts, type PartName } from '../recompute/outputs';
 import { daysBetween } from '../time';
 import { exists, fail, type Ctx, type HandlerMap } from './context';
 import { containerDto } from './site';
@@ -32,7 +34,7 @@ function isStale(ctx: Ctx, batchId: string): boolean {
 
 function summary(ctx: Ctx, b: Row): BatchSummary {
   const id = b.id as string;
-  const out = ctx.db.prepare('SELECT as_of, variance, forecast FROM batch_outputs WHERE batch_id = ?').get(id) as { as_of: string; variance: string; forecast: string } | undefined;
+  const out = ctx.db.prepare('SELECT as_of, variance_last, eta FROM batch_outputs WHERE batch_id = ?').get(id) as { as_of: string; variance_last: string | null; eta: string } | undefined;
   const base: BatchSummary = {
     id, name: b.name as string, species: b.species as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null,
     as_of: out?.as_of ?? null, stale: isStale(ctx, id), errors: batchErrors(ctx, id), kpi: null,
@@ -43,15 +45,14 @@ function summary(ctx: Ctx, b: Row): BatchSummary {
   const asm = ctx.db.prepare('SELECT stage, population, conf_overall, biomass_kg FROM assignment_states WHERE batch_id = ? AND date = ? AND population > 0 ORDER BY population DESC').all(id, last.date) as Row[];
   const bio = asm.reduce((s, r) => s + (r.biomass_kg as number), 0);
   const conf = asm.length ? (bio > 0 ? asm.reduce((s, r) => s + (r.conf_overall as number) * (r.biomass_kg as number), 0) / bio : Math.min(...asm.map((r) => r.conf_overall as number))) : null;
-  const variance = JSON.parse(out.variance) as { date: string; diff_pct: number; days_ahead: number | null }[];
-  const v = variance.length ? variance[variance.length - 1]! : null;
-  const forecast = JSON.parse(out.forecast) as { batch: { eta: Record<string, string> } };
+  const v = out.variance_last ? JSON.parse(out.variance_last) as { date: string; diff_pct: number; days_ahead: number | null } : null;
+  const eta = JSON.parse(out.eta) as Record<string, string>;
   const lastSample = ctx.db.prepare('SELECT MAX(date) AS d FROM growth_samples WHERE batch_id = ? AND voided = 0').get(id) as { d: string | null };
   base.kpi = {
     stage: (asm[0]?.stage as string | undefined) ?? null, age_days: daysBetween(b.start_date as string, last.date as string) + 1,
     avg_weight_g: (last.avg_weight_g as number | null) ?? null, population: last.population as number, biomass_kg: last.biomass_kg as number,
     container_count: last.container_count as number, variance_pct: v?.diff_pct ?? null, days_ahead: v?.days_ahead ?? null,
-    eta_harvest: forecast.batch.eta.harvest ?? null, eta: forecast.batch.eta, last_sample_date: lastSample.d, confidence: conf,
+    eta_harvest: eta.harvest ?? null, eta, last_sample_date: lastSample.d, confidence: conf,
   };
   return base;
 }
@@ -131,10 +132,15 @@ export const queryHandlers: HandlerMap = {
     const containerOf = new Map(assignments.map((r) => [r.id as string, r.container_id as string]));
     const samples = (ctx.db.prepare('SELECT * FROM growth_samples WHERE batch_id = ? AND voided = 0 AND date >= ? AND date <= ? ORDER BY date, id').all(a.batch_id, from, to) as Row[])
       .map((r) => sampleDto(r, containerOf));
-    const parse = <T>(k: string, fallback: T): T => (out ? (JSON.parse(out[k] as string) as T) : fallback);
-    const weekly = parse<{ batch: { week_start: string; week_end: string }[] }>('weekly', { batch: [] });
+    // the stored output parts this call needs: per-assignment parts only with the drilldown
+    const windows = (a.fcr_windows ?? ['span', '7d', '30d']) as ('span' | '7d' | '30d')[];
+    const withForecasts = a.forecast_assignments !== false;
+    const names: PartName[] = ['scenario', 'variance', 'anchors', 'forecast', ...windows.map((w) => `fcr:${w}` as PartName), ...(a.granularity === 'weekly' ? ['weekly' as const] : [])];
+    const parts = out ? readParts(ctx.db, a.batch_id, names) : new Map<PartName, { key: string; value: unknown }[]>();
+    if (!withForecasts) parts.set('forecast', (parts.get('forecast') ?? []).filter((p) => p.key === ''));
+    const weeklyBatch = batchPart<{ week_start: string; week_end: string }[]>(parts, 'weekly') ?? [];
     const actual: Analysis['actual'] = a.granularity === 'weekly'
-      ? { granularity: 'weekly', rows: weekly.batch.filter((w) => w.week_end >= from && w.week_start <= to) as never }
+      ? { granularity: 'weekly', rows: weeklyBatch.filter((w) => w.week_end >= from && w.week_start <= to) as never }
       : { granularity: 'daily', rows: (ctx.db.prepare('SELECT * FROM batch_states WHERE batch_id = ? AND date >= ? AND date <= ? ORDER BY date').all(a.batch_id, from, to) as Row[])
         .map(({ batch_id: _b, ...r }) => r as unknown as BatchStateDto) };
     const perAssignment: Analysis['assignments'] = [];
@@ -146,21 +152,19 @@ export const queryHandlers: HandlerMap = {
         curr.states.push(stateDto(r));
       }
     }
-    const forecast = parse<{ batch: { eta: Record<string, string> }; assignments?: unknown[] } | null>('forecast', null);
-    if (forecast && a.forecast_assignments === false) forecast.assignments = [];
-    const windows = a.fcr_windows ? new Set<string>(a.fcr_windows) : null;
-    const fcr = parse<{ window: string }[]>('fcr', []);
+    const forecastBatch = batchPart<{ eta: Record<string, string> }>(parts, 'forecast');
+    const forecast = out && forecastBatch ? { batch: forecastBatch, assignments: assignmentParts(parts, 'forecast') } : null;
     return {
       batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
       as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,
       computed_at: (out?.computed_at as string | undefined) ?? null, stale: isStale(ctx, a.batch_id), errors: batchErrors(ctx, a.batch_id),
       range: { from, to }, samples,
-      scenario: inRange(parse<{ date: string }[]>('scenario', []), from, to),
+      scenario: inRange(batchPart<{ date: string }[]>(parts, 'scenario') ?? [], from, to),
       actual, assignments: perAssignment, forecast,
-      variance: inRange(parse<{ date: string }[]>('variance', []), from, to),
+      variance: inRange(batchPart<{ date: string }[]>(parts, 'variance') ?? [], from, to),
       eta: forecast?.batch.eta ?? {},
-      anchors: inRange(parse<{ date: string }[]>('anchors', []), from, to),
-      fcr: windows ? fcr.filter((r) => windows.has(r.window)) : fcr, warnings: parse<unknown[]>('warnings', []),
+      anchors: inRange(assignmentParts<{ date: string }>(parts, 'anchors'), from, to),
+      fcr: fcrRows(parts, windows), warnings: out ? JSON.parse(out.warnings as string) as unknown[] : [],
     };
   },
 
@@ -183,10 +187,9 @@ export const queryHandlers: HandlerMap = {
     const ids = a.batch_id ? [a.batch_id] : (ctx.db.prepare('SELECT id FROM batches').all() as { id: string }[]).map((r) => r.id);
     if (a.full) {
       ctx.db.transaction(() => {
-        const st = ctx.db.prepare(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
-          ON CONFLICT(batch_id) DO UPDATE SET from_date = ?, generation = generation + 1`);
+        // the stored outputs go: the recompute starts from nothing (parts follow by trigger)
         for (const id of ids) {
-          st.run(id, FULL, FULL);
+          markDirty(ctx.db, id, FULL);
           ctx.db.prepare('DELETE FROM batch_outputs WHERE batch_id = ?').run(id);
         }
       }).immediate();

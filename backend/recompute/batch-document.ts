@@ -21,6 +21,13 @@ export interface BuildOptions {
 
 export interface BatchInputs { doc: BatchDocument; readings: ReadingAggregator | null }
 
+/**
+ * Inputs loaded before, and which lists changed since (batch-document list names, or 'temperature'
+ * for the containers' temperatures): the other lists are taken as they were, same objects. Batch,
+ * site, stages, scenario, containers and assignments are always read (a few rows).
+ */
+export interface InputReuse { inputs: BatchInputs; changed: ReadonlySet<string> }
+
 const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
 /** A statement prepared once per connection. */
@@ -60,7 +67,7 @@ const KIND_SQL = new Map(MEASUREMENTS.filter((k) => !k.containerLevel).map((k) =
   return [k.docList, { k, cols, types: cols.map((c) => (c === 'id' ? 'text' : k.cols[c]!)), sql: `SELECT ${cols.join(', ')} FROM ${k.table} WHERE batch_id = ? AND voided = 0 ORDER BY date, id` }] as const;
 }));
 
-export function loadBatchInputs(db: Database.Database, batchId: string, opts: BuildOptions): BatchInputs | null {
+export function loadBatchInputs(db: Database.Database, batchId: string, opts: BuildOptions, reuse?: InputReuse): BatchInputs | null {
   const batch = stmt(db, 'SELECT * FROM batches WHERE id = ? AND voided = 0').get(batchId) as Row | undefined;
   if (!batch) return null;
   const site = stmt(db, 'SELECT * FROM site WHERE id = ?').get(batch.site_id) as Row;
@@ -70,7 +77,14 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
   const assignments = stmt(db, 'SELECT id, container_id, stage FROM assignments WHERE batch_id = ? AND voided = 0 ORDER BY id').all(batchId) as Row[];
   const lists: Record<string, Row[]> = {};
   const containerIds = new Set(assignments.map((a) => a.container_id as string));
+  const before = reuse?.inputs.doc as unknown as Record<string, Row[] | undefined> | undefined;
   for (const { k, cols, types, sql } of KIND_SQL.values()) {
+    const kept = before && !reuse!.changed.has(k.docList) ? before[k.docList] : undefined;
+    if (kept) {
+      lists[k.docList] = kept;
+      if (k.docList === 'feed') for (const r of kept) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
+      continue;
+    }
     const rows = stmt(db, sql).raw().all(batchId) as unknown[][];
     const n = cols.length;
     lists[k.docList] = rows.map((r) => {
@@ -91,7 +105,12 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
     .map((c) => ({ id: c.id as string, name: c.name as string, ...(c.kind != null ? { kind: c.kind as string } : {}), environment: c.environment as 'freshwater' | 'sea' }));
   const timezone = site.timezone as string;
   let readings: ReadingAggregator | null = null;
-  if (cids.length > 0) {
+  const keepTemps = reuse && opts.readings === 'sums' && !reuse.changed.has('temperature') && reuse.inputs.readings !== null
+    && reuse.inputs.readings.timezone === timezone && sameIds(reuse.inputs.doc.containers.map((c) => c.id), cids);
+  if (keepTemps) {
+    readings = reuse.inputs.readings;
+    lists.temperature_daily = reuse.inputs.doc.temperature_daily as unknown as Row[];
+  } else if (cids.length > 0) {
     if (opts.readings === 'sums') {
       readings = ReadingAggregator.fromDaySums(timezone,
         stmt(db, `SELECT container_id, date, sum, n, lone FROM temperature_reading_days WHERE container_id IN (${inList}) ORDER BY container_id, date`).all(...cids) as { container_id: string; date: string; sum: number; n: number; lone: number }[]);
@@ -121,6 +140,10 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
     ...(lists as unknown as Partial<BatchDocument>),
   };
   return { doc, readings };
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The pinned scenario, or a baseline from the site defaults; blanks filled from the batch. */

@@ -7,8 +7,11 @@
  * the marker until the next edit; they never throw.
  *
  * The previous states of a batch come from memory when this recomputer wrote them last (the
- * `revision` token in batch_outputs says so; the worker is long-lived), else from the tables. The
- * memory holds a bounded number of states (least recently used batches leave first).
+ * `revision` token in batch_outputs says so; the worker is long-lived), else from the tables. With
+ * them it keeps the inputs it loaded and what it wrote of the other outputs: the dirty marker says
+ * which input lists changed since, so only those are read again, and only output parts whose
+ * objects changed are written (outputs.ts). The memory holds a bounded number of states (least
+ * recently used batches leave first).
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -16,7 +19,9 @@ import {
   computeStates, diff, prepare, recomputePrepared, ENGINE_VERSION,
   type AssignmentState, type BatchState, type InputError, type StatesDocument, type StateChanges,
 } from '../../engine/index';
-import { loadBatchInputs } from './batch-document';
+import { loadBatchInputs, type BatchInputs } from './batch-document';
+import { changedInputs, markDirty } from './dirty';
+import { partsOf, readParts, writeParts, batchPart, assignmentParts, fcrRows, type Written } from './outputs';
 import { FULL } from '../projection';
 
 export interface RecomputeOutcome {
@@ -37,31 +42,14 @@ export interface RecomputerOptions {
   cacheStates?: number;
 }
 
-interface Cached { revision: string; states: StatesDocument; size: number }
-
-/**
- * JSON of a list whose elements an incremental recompute mostly reuses by identity (FCR rows,
- * weekly series of unchanged assignments): each element's text is remembered, so only new
- * elements are stringified. Equal to JSON.stringify of the list.
- */
-const elementJson = new WeakMap<object, string>();
-function listJson(list: readonly object[]): string {
-  const parts = new Array<string>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const e = list[i]!;
-    let j = elementJson.get(e);
-    if (j === undefined) { j = JSON.stringify(e); elementJson.set(e, j); }
-    parts[i] = j;
-  }
-  return `[${parts.join(',')}]`;
-}
+interface Cached { revision: string; states: StatesDocument; size: number; inputs: BatchInputs | null; written: Written }
 
 export interface RecomputeHooks {
   progress?(p: { batch_id: string; done: number; total: number }): void;
   fresh?(o: RecomputeOutcome): void;
 }
 
-interface DirtyRow { batch_id: string; from_date: string; generation: number; failed_generation: number | null }
+interface DirtyRow { batch_id: string; from_date: string; generation: number; failed_generation: number | null; inputs: string }
 
 const STATE_COLS = ['assignment_id', 'date', 'batch_id', 'container_id', 'day_number', 'stage', 'avg_weight_g', 'population', 'biomass_kg',
   'temp_c', 'deaths', 'feed_kg', 'growth_kg', 'anchor_type', 'count_deviation', 'mortality_carry', 'src_weight', 'src_temp',
@@ -83,7 +71,7 @@ export class Recomputer {
       clear: q('DELETE FROM dirty_batches WHERE batch_id = ? AND generation = ?'),
       fail: q('UPDATE dirty_batches SET failed_generation = ? WHERE batch_id = ? AND generation = ?'),
       batch: q('SELECT id, start_date, voided FROM batches WHERE id = ?'),
-      outputs: q('SELECT engine_version, as_of, anchors, weekly, fcr, warnings FROM batch_outputs WHERE batch_id = ?'),
+      outputs: q('SELECT engine_version, as_of, warnings FROM batch_outputs WHERE batch_id = ?'),
       revision: q('SELECT revision FROM batch_outputs WHERE batch_id = ?'),
       states: q(`SELECT ${STATE_COLS.join(', ')} FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date`),
       batchStates: q(`SELECT ${BATCH_COLS.join(', ')} FROM batch_states WHERE batch_id = ? ORDER BY date`),
@@ -95,20 +83,20 @@ export class Recomputer {
       delBatchOutside: q('DELETE FROM batch_states WHERE batch_id = ? AND (date < ? OR date > ?)'),
       delBatchStates: q('DELETE FROM batch_states WHERE batch_id = ?'),
       delOutputs: q('DELETE FROM batch_outputs WHERE batch_id = ?'),
-      upOutputs: q(`INSERT OR REPLACE INTO batch_outputs (batch_id, engine_version, as_of, computed_at, weekly, anchors, fcr, scenario, variance, forecast, warnings, revision)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // an upsert, not INSERT OR REPLACE: a replace is a delete, and deleting outputs deletes their parts
+      upOutputs: q(`INSERT INTO batch_outputs (batch_id, engine_version, as_of, computed_at, warnings, eta, variance_last, revision)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(batch_id) DO UPDATE SET engine_version = excluded.engine_version, as_of = excluded.as_of,
+        computed_at = excluded.computed_at, warnings = excluded.warnings, eta = excluded.eta, variance_last = excluded.variance_last, revision = excluded.revision`),
       delErrors: q('DELETE FROM batch_errors WHERE batch_id = ?'),
       addError: q('INSERT INTO batch_errors (batch_id, seq, record, field, message, generation, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       staleAsOf: q('SELECT o.batch_id, o.as_of FROM batch_outputs o JOIN batches b ON b.id = o.batch_id WHERE o.as_of <> ? OR o.engine_version <> ?'),
-      markDirty: q(`INSERT INTO dirty_batches (batch_id, from_date, generation) VALUES (?, ?, 1)
-        ON CONFLICT(batch_id) DO UPDATE SET from_date = min(from_date, excluded.from_date), generation = generation + 1`),
     };
   }
 
   /** Batches computed for another day or engine version become dirty (at start and at midnight). */
   markStale(): number {
     const rows = this.s.staleAsOf!.all(this.today(), ENGINE_VERSION) as { batch_id: string; as_of: string }[];
-    if (rows.length) this.db.transaction(() => { for (const r of rows) this.s.markDirty!.run(r.batch_id, FULL); })();
+    if (rows.length) this.db.transaction(() => { for (const r of rows) markDirty(this.db, r.batch_id, FULL); })();
     return rows.length;
   }
 
@@ -143,7 +131,7 @@ export class Recomputer {
 
   /** The stored states of a batch as the engine's previous document (null when none). */
   loadPrevious(batchId: string): StatesDocument | null {
-    const out = this.s.outputs!.get(batchId) as { engine_version: string; as_of: string; anchors: string; weekly: string; fcr: string; warnings: string } | undefined;
+    const out = this.s.outputs!.get(batchId) as { engine_version: string; as_of: string; warnings: string } | undefined;
     if (!out) return null;
     const rows = this.s.states!.raw().all(batchId) as unknown[][];
     const series = new Map<string, { assignment_id: string; container_id: string; states: AssignmentState[] }>();
@@ -160,28 +148,34 @@ export class Recomputer {
       });
     }
     const batch = (this.s.batchStates!.all(batchId) as (BatchState & { batch_id?: string })[]).map(({ batch_id: _b, ...b }) => b as BatchState);
+    const parts = readParts(this.db, batchId, ['weekly', 'anchors', 'fcr:span', 'fcr:7d', 'fcr:30d', 'forecast', 'scenario', 'variance']);
+    const weeks = parts.get('weekly')!.filter((p) => p.key !== '').map((p) => ({ assignment_id: p.key, weeks: p.value as StatesDocument['weekly']['batch'] }));
     return {
       format: 'aquamind-site/states@1', engine_version: out.engine_version, batch_id: batchId, as_of: out.as_of,
-      // weekly, FCR and warnings too: an incremental recompute reuses them for unchanged assignments
-      assignments: [...series.values()], batch, weekly: JSON.parse(out.weekly) as StatesDocument['weekly'], anchors: JSON.parse(out.anchors),
-      fcr: JSON.parse(out.fcr) as StatesDocument['fcr'], scenario: [], variance: [], forecast: { batch: { eta: {}, states: [] }, assignments: [] },
+      // every output: an incremental recompute reuses them for unchanged assignments
+      assignments: [...series.values()], batch,
+      weekly: { batch: batchPart(parts, 'weekly') ?? [], assignments: weeks },
+      anchors: assignmentParts(parts, 'anchors'),
+      fcr: fcrRows(parts, ['span', '7d', '30d']),
+      scenario: batchPart(parts, 'scenario') ?? [], variance: batchPart(parts, 'variance') ?? [],
+      forecast: { batch: batchPart(parts, 'forecast') ?? { eta: {}, states: [] }, assignments: assignmentParts(parts, 'forecast') },
       warnings: JSON.parse(out.warnings) as StatesDocument['warnings'],
     };
   }
 
   /** The previous states: this recomputer's copy while the stored revision is the one it wrote. */
-  private previousOf(batchId: string): { states: StatesDocument | null; from: 'memory' | 'tables' | 'none' } {
+  private previousOf(batchId: string): { states: StatesDocument | null; from: 'memory' | 'tables' | 'none'; cached: Cached | null } {
     const c = this.cache.get(batchId);
     if (c) {
       const r = this.s.revision!.get(batchId) as { revision: string | null } | undefined;
       if (r && r.revision === c.revision) {
         this.cache.delete(batchId); this.cache.set(batchId, c); // most recently used last
-        return { states: c.states, from: 'memory' };
+        return { states: c.states, from: 'memory', cached: c };
       }
       this.forget(batchId);
     }
     const states = this.loadPrevious(batchId);
-    return { states, from: states ? 'tables' : 'none' };
+    return { states, from: states ? 'tables' : 'none', cached: null };
   }
 
   private forget(batchId: string): void {
@@ -189,11 +183,11 @@ export class Recomputer {
     if (c) { this.cached -= c.size; this.cache.delete(batchId); }
   }
 
-  private remember(batchId: string, revision: string, states: StatesDocument): void {
+  private remember(batchId: string, revision: string, states: StatesDocument, inputs: BatchInputs, written: Written): void {
     this.forget(batchId);
     const size = states.assignments.reduce((n, a) => n + a.states.length, 0) + states.batch.length;
     if (size > this.cacheLimit) return;
-    this.cache.set(batchId, { revision, states, size });
+    this.cache.set(batchId, { revision, states, size, inputs, written });
     this.cached += size;
     for (const [id, c] of this.cache) {
       if (this.cached <= this.cacheLimit) break;
@@ -212,12 +206,16 @@ export class Recomputer {
       const dirty = this.s.dirtyOne!.get(batchId) as DirtyRow | undefined;
       if (!dirty) return null;
       const batch = this.s.batch!.get(batchId) as { id: string; start_date: string; voided: number } | undefined;
-      const inputs = batch && !batch.voided ? loadBatchInputs(this.db, batchId, { asOf, readings: 'sums' }) : null;
-      const previous = inputs ? this.previousOf(batchId) : { states: null, from: 'none' as const };
-      return { dirty, batch, inputs, previous: previous.states, previousFrom: previous.from };
+      if (!batch || batch.voided) return { dirty, batch, inputs: null, previous: null, previousFrom: 'none' as const, cached: null };
+      const previous = this.previousOf(batchId);
+      // inputs unchanged since this recomputer loaded them are taken as they were
+      const changed = changedInputs(dirty.inputs);
+      const reuse = previous.cached?.inputs && changed ? { inputs: previous.cached.inputs, changed } : undefined;
+      const inputs = loadBatchInputs(this.db, batchId, { asOf, readings: 'sums' }, reuse);
+      return { dirty, batch, inputs, previous: inputs ? previous.states : null, previousFrom: previous.from, cached: previous.cached };
     })();
     if (!snap) return null;
-    const { dirty, batch, inputs, previous, previousFrom } = snap;
+    const { dirty, batch, inputs, previous, previousFrom, cached } = snap;
     const t1 = performance.now();
 
     if (!inputs || !batch) {
@@ -255,6 +253,7 @@ export class Recomputer {
     let n = 0;
     let cleared = false;
     const revision = randomUUID();
+    let written: Written = new Map();
     this.db.transaction(() => {
       if (!previous) { this.s.delAllStates!.run(batchId); this.s.delBatchStates!.run(batchId); }
       const up = this.s.upState!;
@@ -285,14 +284,15 @@ export class Recomputer {
       }
       if (states.batch.length === 0) this.s.delBatchStates!.run(batchId);
       else this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
-      const weekly = `{"batch":${JSON.stringify(states.weekly.batch)},"assignments":${listJson(states.weekly.assignments)}}`;
-      this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), weekly,
-        JSON.stringify(states.anchors), listJson(states.fcr), JSON.stringify(states.scenario), JSON.stringify(states.variance),
-        JSON.stringify(states.forecast), JSON.stringify(states.warnings), revision);
+      // parts first: writing batch_outputs of a batch that had none must not find stale parts
+      written = writeParts(this.db, batchId, partsOf(states), previous ? cached?.written ?? null : null).written;
+      const lastVariance = states.variance.length ? states.variance[states.variance.length - 1]! : null;
+      this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), JSON.stringify(states.warnings),
+        JSON.stringify(states.forecast.batch.eta), lastVariance ? JSON.stringify(lastVariance) : null, revision);
       this.s.delErrors!.run(batchId);
       cleared = this.s.clear!.run(batchId, dirty.generation).changes > 0;
     }).immediate();
-    if (this.cacheLimit > 0) this.remember(batchId, revision, states);
+    if (this.cacheLimit > 0) this.remember(batchId, revision, states, inputs, written);
     const t3 = performance.now();
     return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: t3 - t0,
       split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, previousFrom } };

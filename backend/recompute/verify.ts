@@ -25,6 +25,8 @@ export function verifyBatch(db: Database.Database, batchId: string): string[] {
       if (canonicalJson(w.states[k]) !== canonicalJson(g.states[k])) problems.push(`${batchId}/${w.assignment_id} ${w.states[k]!.date}: stored ${canonicalJson(g.states[k])} computed ${canonicalJson(w.states[k])}`);
   });
   if (canonicalJson(r.states.batch) !== canonicalJson(stored.batch)) problems.push(`${batchId}: batch states differ from a full recompute`);
-  if (canonicalJson(r.states.anchors) !== canonicalJson(stored.anchors)) problems.push(`${batchId}: anchors differ`);
+  // every other output, as stored in parts and reassembled
+  for (const k of ['anchors', 'fcr', 'weekly', 'scenario', 'variance', 'forecast', 'warnings'] as const)
+    if (canonicalJson(r.states[k]) !== canonicalJson(stored[k])) problems.push(`${batchId}: ${k} differ from a full recompute`);
   return problems;
 }
