@@ -178,6 +178,7 @@ export async function benchBackend(log: (l: BenchLine) => void): Promise<void> {
     copyFileSync(demo, copy);
     await editLatency(copy, Number(process.env.BENCH_EDITS ?? 50), log);
     await editSplit(copy, 20, log);
+    if (process.env.BENCH_ONLY === 'edits') return;
     const n = Number(process.env.BENCH_BATCHES ?? 20);
     const site = await manyBatchSite(dir, n, log);
     await coldRecompute(site.path, n, log);

@@ -13,8 +13,8 @@ const FCR_PARTS = { span: 'fcr:span', '7d': 'fcr:7d', '30d': 'fcr:30d' } as cons
 
 export interface Part { part: PartName; key: string; seq: number; value: object }
 
-/** What was written last per part: arrays compare element by element, objects by identity. */
-export type Written = Map<string, object>;
+/** What was written last per part (its place too): arrays compare element by element, objects by identity. */
+export type Written = Map<string, { value: object; seq: number }>;
 
 const partKey = (part: string, key: string) => `${part}\u0000${key}`;
 
@@ -48,7 +48,12 @@ export function partsOf(s: StatesDocument): Part[] {
   return parts;
 }
 
-function same(a: object | undefined, b: object): boolean {
+/** The written-parts record of a document read back from the tables. */
+export function writtenOf(s: StatesDocument): Written {
+  return new Map(partsOf(s).map((p) => [partKey(p.part, p.key), { value: p.value, seq: p.seq }]));
+}
+
+function same(a: object, b: object): boolean {
   if (a === b) return true;
   if (!a || !Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -82,8 +87,9 @@ export function writeParts(db: Database.Database, batchId: string, parts: Part[]
   let count = 0;
   for (const p of parts) {
     const k = partKey(p.part, p.key);
-    written.set(k, p.value);
-    if (last && same(last.get(k), p.value)) continue;
+    written.set(k, { value: p.value, seq: p.seq });
+    const before = last?.get(k);
+    if (before && before.seq === p.seq && same(before.value, p.value)) continue;
     up.run(batchId, p.part, p.key, p.seq, json(p.value));
     count++;
   }

@@ -21,7 +21,7 @@ import {
 } from '../../engine/index';
 import { loadBatchInputs, type BatchInputs } from './batch-document';
 import { changedInputs, markDirty } from './dirty';
-import { partsOf, readParts, writeParts, batchPart, assignmentParts, fcrRows, type Written } from './outputs';
+import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrRows, type Written } from './outputs';
 import { FULL } from '../projection';
 
 export interface RecomputeOutcome {
@@ -73,6 +73,7 @@ export class Recomputer {
       batch: q('SELECT id, start_date, voided FROM batches WHERE id = ?'),
       outputs: q('SELECT engine_version, as_of, warnings FROM batch_outputs WHERE batch_id = ?'),
       revision: q('SELECT revision FROM batch_outputs WHERE batch_id = ?'),
+      clean: q('SELECT o.batch_id, o.revision FROM batch_outputs o WHERE NOT EXISTS (SELECT 1 FROM dirty_batches d WHERE d.batch_id = o.batch_id) ORDER BY o.batch_id'),
       states: q(`SELECT ${STATE_COLS.join(', ')} FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date`),
       batchStates: q(`SELECT ${BATCH_COLS.join(', ')} FROM batch_states WHERE batch_id = ? ORDER BY date`),
       upState: q(`INSERT OR REPLACE INTO assignment_states (${STATE_COLS.join(', ')}) VALUES (${STATE_COLS.map(() => '?').join(', ')})`),
@@ -195,6 +196,27 @@ export class Recomputer {
     }
   }
 
+  /**
+   * Loads the stored states, inputs and output parts of clean batches into memory, so the first
+   * edit after a start costs what every later one does. One batch per call (the worker calls it
+   * between requests); returns false when every clean batch is in memory or the memory is full.
+   */
+  warmNext(): boolean {
+    if (this.cacheLimit === 0) return false;
+    const ids = (this.s.clean!.all() as { batch_id: string; revision: string | null }[]).filter((r) => r.revision && !this.cache.has(r.batch_id));
+    const next = ids[0];
+    if (!next) return false;
+    this.db.transaction(() => {
+      const revision = (this.s.revision!.get(next.batch_id) as { revision: string | null } | undefined)?.revision;
+      const out = this.s.outputs!.get(next.batch_id) as { as_of: string } | undefined;
+      if (!revision || !out || this.s.dirtyOne!.get(next.batch_id)) return;
+      const states = this.loadPrevious(next.batch_id);
+      const inputs = loadBatchInputs(this.db, next.batch_id, { asOf: out.as_of, readings: 'sums' });
+      if (states && inputs) this.remember(next.batch_id, revision, states, inputs, writtenOf(states));
+    })();
+    return this.cached < this.cacheLimit && ids.length > 1;
+  }
+
   /** Drops the in-memory copies (tests, tools). */
   clearCache(): void { this.cache.clear(); this.cached = 0; }
 
@@ -285,7 +307,9 @@ export class Recomputer {
       if (states.batch.length === 0) this.s.delBatchStates!.run(batchId);
       else this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
       // parts first: writing batch_outputs of a batch that had none must not find stale parts
-      written = writeParts(this.db, batchId, partsOf(states), previous ? cached?.written ?? null : null).written;
+      // what is stored: as this recomputer wrote it, or as just read (the engine reuses those objects)
+      const last = !previous ? null : cached?.written ?? writtenOf(previous);
+      written = writeParts(this.db, batchId, partsOf(states), last).written;
       const lastVariance = states.variance.length ? states.variance[states.variance.length - 1]! : null;
       this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), JSON.stringify(states.warnings),
         JSON.stringify(states.forecast.batch.eta), lastVariance ? JSON.stringify(lastVariance) : null, revision);

@@ -12,8 +12,16 @@ let now = new Date();
 const rc = new Recomputer(conn.sqlite, () => today, () => now);
 const post = (m: WorkerReply) => parentPort!.postMessage(m);
 
+// Between requests, the clean batches' states and inputs are loaded into memory one at a time, so
+// the first edit after a start is as fast as the next ones; a request waits for one batch at most.
+let warming: ReturnType<typeof setImmediate> | null = null;
+const warm = () => {
+  warming = null;
+  try { if (rc.warmNext()) warming = setImmediate(warm); } catch { /* a busy database: the next edit loads it */ }
+};
+
 parentPort!.on('message', (m: WorkerRequest) => {
-  if (m.type === 'stop') { conn.close(); process.exit(0); }
+  if (m.type === 'stop') { if (warming) clearImmediate(warming); conn.close(); process.exit(0); }
   today = m.today;
   now = new Date(m.now);
   try {
@@ -23,4 +31,5 @@ parentPort!.on('message', (m: WorkerRequest) => {
   } catch (e) {
     post({ type: 'error', seq: m.seq, message: (e as Error).message });
   }
+  warming ??= setImmediate(warm);
 });

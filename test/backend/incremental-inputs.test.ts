@@ -45,6 +45,12 @@ async function editSequence(be: Backend, seed: number, steps: number): Promise<s
     if (i === Math.floor(steps / 2)) {
       must(await be.call('transfer.record', { batch_id: 'B1', date: '2025-04-01', source_assignment_id: 'A1', dest_assignment_id: 'A2', count: 3000, measured_avg_weight_g: 1100, selection_method: 'LARGEST' }));
       done.push('transfer');
+    } else if (i === Math.floor((steps * 3) / 4)) {
+      // a pen whose id sorts between the others: every later part moves one place
+      must(await be.call('container.create', { id: 'P3', name: 'Pen 3', environment: 'sea' }));
+      must(await be.call('assignment.create', { id: 'A15', batch_id: 'B1', container_id: 'P3', stage: 'Adult' }));
+      must(await be.call('transfer.record', { batch_id: 'B1', date: '2025-05-10', source_assignment_id: 'A1', dest_assignment_id: 'A15', count: 1000, measured_avg_weight_g: 1500 }));
+      done.push('new pen');
     } else done.push(await pick(edits)());
     await be.idle();
     const problems = verifyBatch(be.ctx.db, 'B1');
