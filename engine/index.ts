@@ -5,6 +5,7 @@
 export * from './document';
 export { ENGINE_VERSION } from './version';
 export { assimilate, prepare, computeStates, type AssimilateResult, type PrepareResult } from './assimilate';
+export type { Prepared } from './prepare';
 export * from './incremental';
 export { validate } from './validate';
 export { DEFAULT_STAGES } from './stages';

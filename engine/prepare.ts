@@ -166,7 +166,31 @@ export interface PrepareOptions {
   today?: string;
   /** Readings already folded while parsing (`parseBatchDocument`); the document's own list is then ignored. */
   readings?: ReadingAggregator | null;
+  /**
+   * The previous successful preparation of the same batch. Where this document's mortality list,
+   * feed list or temperatures are the very same objects as that one's (a backend keeps the lists
+   * it did not reload), and the batch's days, pens and containers are the same, their indexes are
+   * taken from it instead of being built again. The result is the same either way.
+   */
+  previous?: Prepared;
 }
+
+/** What a preparation built from its large lists, for the next preparation of the same batch. */
+interface PrepMemo {
+  /** Batch start, as-of, days, assignments with their containers, containers: what the indexes depend on. */
+  ctx: string;
+  mortality: unknown;
+  feed: unknown;
+  ledgers: Map<string, DailyLedger>;
+  batchMortality: Prepared['batchMortality'];
+  containerFeed: Prepared['containerFeed'];
+  readings: ReadingAggregator | null;
+  daily: unknown;
+  timezone: unknown;
+  temps: ContainerTemps[];
+  tempWarnings: Warning[];
+}
+const MEMO = new WeakMap<Prepared, PrepMemo>();
 
 export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult {
   const errors: InputError[] = [];
@@ -426,10 +450,20 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   }
   const inScope = (d: number | null): d is number => d !== null && asOf !== null && d <= asOf;
   const nDays = batchStart !== null && asOf !== null && asOf >= batchStart ? asOf - batchStart + 1 : 0;
-  for (const a of assignments) a.ledger = {
-    mortCount: new Array<number>(nDays).fill(-1), mortId: new Array<string | undefined>(nDays).fill(undefined), mortMore: new Map(),
-    feedKg: new Array<number>(nDays).fill(NaN), feedParts: new Map(), feedId: new Array<string | undefined>(nDays).fill(undefined),
-  };
+  const ctx = `${batchStart}|${asOf}|${nDays}|${assignments.map((a) => `${a.id}@${a.container}`).join(',')}|${containers.map((c) => c.id).join(',')}`;
+  const prevMemo = opts.previous ? MEMO.get(opts.previous) : undefined;
+  const memo = prevMemo && prevMemo.ctx === ctx && errors.length === 0 ? prevMemo : undefined;
+  const keepMortality = memo !== undefined && Array.isArray(doc.mortality) && memo.mortality === doc.mortality;
+  const keepFeed = memo !== undefined && Array.isArray(doc.feed) && memo.feed === doc.feed;
+  for (const a of assignments) {
+    const old = memo?.ledgers.get(a.id);
+    a.ledger = {
+      ...(keepMortality ? { mortCount: old!.mortCount, mortId: old!.mortId, mortMore: old!.mortMore }
+        : { mortCount: new Array<number>(nDays).fill(-1), mortId: new Array<string | undefined>(nDays).fill(undefined), mortMore: new Map() }),
+      ...(keepFeed ? { feedKg: old!.feedKg, feedParts: old!.feedParts, feedId: old!.feedId }
+        : { feedKg: new Array<number>(nDays).fill(NaN), feedParts: new Map(), feedId: new Array<string | undefined>(nDays).fill(undefined) }),
+    };
+  }
   const ledgerDay = (d: number) => (batchStart !== null && d >= batchStart && d - batchStart < nDays ? d - batchStart : -1);
   function dayOf(a: PAssignment, d: number): DayInputs {
     let x = a.days.get(d);
@@ -568,8 +602,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       addCandidate(a, d, { type: 'manual', valueG: r.avg_weight_g as number, weight: 1, id, selective: false });
     }
   });
-  const batchMortality = new Map<number, { count: number; ids: string[] }>();
-  listOf('mortality').forEach((r, i) => {
+  const batchMortality = keepMortality ? memo.batchMortality : new Map<number, { count: number; ids: string[] }>();
+  if (!keepMortality) listOf('mortality').forEach((r, i) => {
     const id = recId('mortality', r, i);
     const d = recDate(id, r);
     const ok = checkCount(id, 'count', r.count);
@@ -591,8 +625,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       b.count += r.count as number; b.ids.push(id);
     }
   });
-  const containerFeed = new Map<number, Map<number, { kg: number; ids: string[]; parts: { id: string; kg: number }[] }>>();
-  listOf('feed').forEach((r, i) => {
+  const containerFeed = keepFeed ? memo.containerFeed : new Map<number, Map<number, { kg: number; ids: string[]; parts: { id: string; kg: number }[] }>>();
+  if (!keepFeed) listOf('feed').forEach((r, i) => {
     const id = recId('feed', r, i);
     const d = recDate(id, r);
     const hasA = present(r.assignment_id), hasC = present(r.container_id);
@@ -638,58 +672,68 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   // Readings fold into per container-day sums (readings.ts); daily means count as one value each.
   let agg = opts.readings ?? null;
   if (agg && (site?.timezone ?? null) !== agg.timezone) agg = null;
-  if (!agg) {
-    agg = new ReadingAggregator(resolver, typeof site?.timezone === 'string' ? site.timezone : null);
-    const readings = doc.temperature_readings;
-    if (present(readings)) {
-      if (!Array.isArray(readings)) E('temperature_readings', 'temperature_readings', 'temperature_readings must be a list');
-      else for (let i = 0; i < readings.length; i++) agg.add(readings[i], i);
+  const keepTemps = memo !== undefined && agg !== null && memo.readings === agg && memo.daily === doc.temperature_daily && memo.timezone === site?.timezone;
+  const tempWarningsFrom = warnings.length;
+  let temps: ContainerTemps[];
+  if (keepTemps) {
+    temps = memo.temps;
+    for (const w of memo.tempWarnings) warnings.push(w);
+  } else {
+    if (!agg) {
+      agg = new ReadingAggregator(resolver, typeof site?.timezone === 'string' ? site.timezone : null);
+      const readings = doc.temperature_readings;
+      if (present(readings)) {
+        if (!Array.isArray(readings)) E('temperature_readings', 'temperature_readings', 'temperature_readings must be a list');
+        else for (let i = 0; i < readings.length; i++) agg.add(readings[i], i);
+      }
     }
-  }
-  for (const e of agg.errors) errors.push(e);
-  for (const w of agg.warnings) warnings.push(w);
-  const sums = containers.map(() => new Map<number, DaySum>());
-  for (const [cid, days] of agg.byContainer) {
-    const ci = containerIndex.get(cid);
-    if (ci === undefined) { E(`${cid}`, 'container_id', `temperature readings name unknown container ${JSON.stringify(cid)}`); continue; }
-    const m = sums[ci]!;
-    for (const [d, x] of days) if (asOf === null || d <= asOf) m.set(d, { sum: x.sum, n: x.n, lone: x.lone });
-  }
-  const addTemp = (ci: number, d: number, v: number) => {
-    const m = sums[ci]!;
-    const x = m.get(d);
-    if (x) { x.sum += Math.round(v * FIXED_POINT); x.n++; }
-    else m.set(d, { sum: Math.round(v * FIXED_POINT), n: 1, lone: v });
-  };
-  listOf('temperature_daily').forEach((r) => {
-    const cid = r.container_id;
-    const name = `${String(cid)} ${String(r.date)}`;
-    const ci = typeof cid === 'string' ? containerIndex.get(cid) : undefined;
-    if (ci === undefined) { E(name, 'container_id', `unknown container ${JSON.stringify(cid)}`); return; }
-    const d = parseIsoDate(r.date);
-    if (d === null) { E(name, 'date', `date must be a date YYYY-MM-DD, got ${JSON.stringify(r.date)}`); return; }
-    if (!isNum(r.mean_c)) { E(name, 'mean_c', `mean_c must be a temperature in °C, got ${JSON.stringify(r.mean_c)}`); return; }
-    if (r.mean_c < -3 || r.mean_c > 40) { warnings.push({ record: name, field: 'mean_c', message: `daily mean ${r.mean_c} °C in ${String(cid)} on ${String(r.date)} is outside −3…40 °C and was dropped` }); return; }
-    if (asOf !== null && d > asOf) return;
-    addTemp(ci, d, r.mean_c);
-  });
-  const temps: ContainerTemps[] = containers.map((_, ci) => {
-    const measured = new Map<number, number>();
-    for (const [d, x] of sums[ci]!) measured.set(d, x.n === 1 ? x.lone : x.sum / x.n / FIXED_POINT);
-    return { measured };
-  });
+    for (const e of agg.errors) errors.push(e);
+    for (const w of agg.warnings) warnings.push(w);
+    const sums = containers.map(() => new Map<number, DaySum>());
+    for (const [cid, days] of agg.byContainer) {
+      const ci = containerIndex.get(cid);
+      if (ci === undefined) { E(`${cid}`, 'container_id', `temperature readings name unknown container ${JSON.stringify(cid)}`); continue; }
+      const m = sums[ci]!;
+      for (const [d, x] of days) if (asOf === null || d <= asOf) m.set(d, { sum: x.sum, n: x.n, lone: x.lone });
+    }
+    const addTemp = (ci: number, d: number, v: number) => {
+      const m = sums[ci]!;
+      const x = m.get(d);
+      if (x) { x.sum += Math.round(v * FIXED_POINT); x.n++; }
+      else m.set(d, { sum: Math.round(v * FIXED_POINT), n: 1, lone: v });
+    };
+    listOf('temperature_daily').forEach((r) => {
+      const cid = r.container_id;
+      const name = `${String(cid)} ${String(r.date)}`;
+      const ci = typeof cid === 'string' ? containerIndex.get(cid) : undefined;
+      if (ci === undefined) { E(name, 'container_id', `unknown container ${JSON.stringify(cid)}`); return; }
+      const d = parseIsoDate(r.date);
+      if (d === null) { E(name, 'date', `date must be a date YYYY-MM-DD, got ${JSON.stringify(r.date)}`); return; }
+      if (!isNum(r.mean_c)) { E(name, 'mean_c', `mean_c must be a temperature in °C, got ${JSON.stringify(r.mean_c)}`); return; }
+      if (r.mean_c < -3 || r.mean_c > 40) { warnings.push({ record: name, field: 'mean_c', message: `daily mean ${r.mean_c} °C in ${String(cid)} on ${String(r.date)} is outside −3…40 °C and was dropped` }); return; }
+      if (asOf !== null && d > asOf) return;
+      addTemp(ci, d, r.mean_c);
+    });
+    temps = containers.map((_, ci) => {
+      const measured = new Map<number, number>();
+      for (const [d, x] of sums[ci]!) measured.set(d, x.n === 1 ? x.lone : x.sum / x.n / FIXED_POINT);
+      return { measured };
+    });
 
+    if (errors.length > 0 || batchStart === null || asOf === null) return { ok: false, errors };
+
+    // Outside 4–16 °C the TGC model is not validated: say so once per container.
+    temps.forEach((t, ci) => {
+      let n = 0, first = Infinity, lo = Infinity, hi = -Infinity;
+      for (const [d, v] of t.measured) {
+        if (d < batchStart || d > asOf || (v >= 4 && v <= 16)) continue;
+        n++; if (d < first) first = d; if (v < lo) lo = v; if (v > hi) hi = v;
+      }
+      if (n > 0) warnings.push({ record: containers[ci]!.id, field: 'temperature', message: `container ${containers[ci]!.id} has ${n} measured day${n > 1 ? 's' : ''} outside 4–16 °C (from ${formatIsoDate(first)}; ${lo.toFixed(1)}–${hi.toFixed(1)} °C), where the TGC model is not validated` });
+    });
+  }
+  const tempWarnings = warnings.slice(tempWarningsFrom);
   if (errors.length > 0 || batchStart === null || asOf === null) return { ok: false, errors };
-
-  // Outside 4–16 °C the TGC model is not validated: say so once per container.
-  temps.forEach((t, ci) => {
-    let n = 0, first = Infinity, lo = Infinity, hi = -Infinity;
-    for (const [d, v] of t.measured) {
-      if (d < batchStart || d > asOf || (v >= 4 && v <= 16)) continue;
-      n++; if (d < first) first = d; if (v < lo) lo = v; if (v > hi) hi = v;
-    }
-    if (n > 0) warnings.push({ record: containers[ci]!.id, field: 'temperature', message: `container ${containers[ci]!.id} has ${n} measured day${n > 1 ? 's' : ''} outside 4–16 °C (from ${formatIsoDate(first)}; ${lo.toFixed(1)}–${hi.toFixed(1)} °C), where the TGC model is not validated` });
-  });
 
   // Results must not depend on input order: per-day lists in id order, sums taken in that order.
   const byId = <T extends { id: string }>(p: T, q: T) => (p.id < q.id ? -1 : p.id > q.id ? 1 : 0);
@@ -742,13 +786,15 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   }
 
   warnings.sort((p, q) => (p.record < q.record ? -1 : p.record > q.record ? 1 : p.message < q.message ? -1 : p.message > q.message ? 1 : 0));
-  return {
-    ok: true,
-    prep: {
-      batchId, batchStart, asOf, weightCv, stages, scenario, profile, containers, containerIndex, assignments,
-      assignmentIndex, temps, batchMortality, containerFeed, warnings,
-    },
+  const prep: Prepared = {
+    batchId, batchStart, asOf, weightCv, stages, scenario, profile, containers, containerIndex, assignments,
+    assignmentIndex, temps, batchMortality, containerFeed, warnings,
   };
+  MEMO.set(prep, {
+    ctx, mortality: doc.mortality, feed: doc.feed, ledgers: new Map(assignments.map((a) => [a.id, a.ledger])), batchMortality, containerFeed,
+    readings: agg, daily: doc.temperature_daily, timezone: site?.timezone, temps, tempWarnings,
+  });
+  return { ok: true, prep };
 }
 
 /** Spec 3.4: the day's winning anchor, combined over its records. */

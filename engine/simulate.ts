@@ -118,15 +118,31 @@ export interface ResumePoint {
 }
 
 /** Temperature series per container, built when first asked for (a resumed walk needs few). */
+/**
+ * A container's daily series, kept with its measured days: a later preparation that shares them
+ * (prepare's `previous`) over the same days and profile gets the same series without building it.
+ * Series are never written to once built.
+ */
+const SERIES = new WeakMap<object, { key: string; series: TempSeries }>();
+
 export class ContainerTemps {
   private readonly cache: (TempSeries | undefined)[] = [];
   private readonly profile: ProfileLookup;
+  private profileKey: string | null = null;
   constructor(private readonly prep: Prepared) { this.profile = new ProfileLookup(prep.profile); }
   of(ci: number): TempSeries {
     let t = this.cache[ci];
     if (!t) {
       const env = this.prep.containers[ci]!.env;
-      t = temperatureSeries(this.prep.temps[ci]!.measured, this.prep.batchStart, this.prep.asOf, (d) => this.profile.temp(env, d));
+      const holder = this.prep.temps[ci]!;
+      this.profileKey ??= JSON.stringify(this.prep.profile);
+      const key = `${this.prep.batchStart}|${this.prep.asOf}|${env}|${this.profileKey}`;
+      const kept = SERIES.get(holder);
+      if (kept && kept.key === key) t = kept.series;
+      else {
+        t = temperatureSeries(holder.measured, this.prep.batchStart, this.prep.asOf, (d) => this.profile.temp(env, d));
+        SERIES.set(holder, { key, series: t });
+      }
       this.cache[ci] = t;
     }
     return t;

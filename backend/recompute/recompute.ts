@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   computeStates, diff, prepare, recomputePrepared, ENGINE_VERSION,
-  type AssignmentState, type BatchState, type InputError, type StatesDocument, type StateChanges,
+  type AssignmentState, type BatchState, type InputError, type Prepared, type StatesDocument, type StateChanges,
 } from '../../engine/index';
 import { loadBatchInputs, type BatchInputs } from './batch-document';
 import { changedInputs, markDirty } from './dirty';
@@ -42,7 +42,7 @@ export interface RecomputerOptions {
   cacheStates?: number;
 }
 
-interface Cached { revision: string; states: StatesDocument; size: number; inputs: BatchInputs | null; written: Written }
+interface Cached { revision: string; states: StatesDocument; size: number; inputs: BatchInputs | null; written: Written; prepared?: Prepared }
 
 export interface RecomputeHooks {
   progress?(p: { batch_id: string; done: number; total: number }): void;
@@ -184,11 +184,11 @@ export class Recomputer {
     if (c) { this.cached -= c.size; this.cache.delete(batchId); }
   }
 
-  private remember(batchId: string, revision: string, states: StatesDocument, inputs: BatchInputs, written: Written): void {
+  private remember(batchId: string, revision: string, states: StatesDocument, inputs: BatchInputs, written: Written, prepared?: Prepared): void {
     this.forget(batchId);
     const size = states.assignments.reduce((n, a) => n + a.states.length, 0) + states.batch.length;
     if (size > this.cacheLimit) return;
-    this.cache.set(batchId, { revision, states, size, inputs, written });
+    this.cache.set(batchId, { revision, states, size, inputs, written, ...(prepared ? { prepared } : {}) });
     this.cached += size;
     for (const [id, c] of this.cache) {
       if (this.cached <= this.cacheLimit) break;
@@ -253,9 +253,11 @@ export class Recomputer {
 
     let states: StatesDocument;
     let changed: StateChanges;
+    let prepared: Prepared;
     try {
-      const p = prepare(inputs.doc, { readings: inputs.readings });
+      const p = prepare(inputs.doc, { readings: inputs.readings, ...(cached?.prepared && previous ? { previous: cached.prepared } : {}) });
       if (!p.ok) return this.failed(batchId, asOf, dirty, p.errors, t0);
+      prepared = p.prep;
       if (previous && dirty.from_date > batch.start_date) {
         const r = recomputePrepared(p.prep, previous, dirty.from_date);
         if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
@@ -316,7 +318,7 @@ export class Recomputer {
       this.s.delErrors!.run(batchId);
       cleared = this.s.clear!.run(batchId, dirty.generation).changes > 0;
     }).immediate();
-    if (this.cacheLimit > 0) this.remember(batchId, revision, states, inputs, written);
+    if (this.cacheLimit > 0) this.remember(batchId, revision, states, inputs, written, prepared);
     const t3 = performance.now();
     return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: t3 - t0,
       split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, previousFrom } };
