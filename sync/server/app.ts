@@ -5,9 +5,9 @@
  * values commit in order and a pulling reader can never skip one that commits later. Events are
  * validated (envelope schema, hash, base events, and a trial projection in the site's replica);
  * a failing event is rejected for good with its reason, events built on it too; the rest of the
- * batch is accepted. After a push that accepted events, the affected batches are recomputed with
+ * batch is accepted. After pushes that accepted events, the affected batches are recomputed with
  * the engine (same code as the laptops) and their states stored, stamped with engine_version and
- * the last server_seq.
+ * the last server_seq: once the site's pushes pause (debounced, at most ~10 s late under load).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -24,6 +24,7 @@ import {
 import { sqliteBatchStates, statesDigest } from '../states';
 import type { AnyDb, ServerDb } from './db';
 import { KeyedMutex, SiteReplica } from './replica';
+import type { Recomputer } from '../../backend/recompute/recompute';
 
 export interface ServerOptions {
   db: ServerDb;
@@ -31,13 +32,18 @@ export interface ServerOptions {
   logger?: boolean;
   /** Recompute states after pushes (default true). */
   recompute?: boolean;
+  /**
+   * When: a site's recompute runs once its pushes pause for `quietMs`, and at the latest `maxWaitMs`
+   * after the first push it has not covered (default 250 ms / 10 s). `idle()` runs what waits at once.
+   */
+  recomputeDelay?: { quietMs: number; maxWaitMs: number };
   /** Test hook: called inside the push transaction after the inserts, before commit. */
   beforeCommit?: (info: { siteId: string; deviceId: string; accepted: number }) => Promise<void> | void;
 }
 
 export interface SyncServer {
   app: FastifyInstance;
-  /** Resolves when every scheduled recompute has finished. */
+  /** Starts the recomputes waiting for their delay at once; resolves when every one has finished. */
   idle(): Promise<void>;
   /** The server's replica of a site (tests compare projections against it). */
   replica(siteId: string): Promise<SiteReplica>;
@@ -73,6 +79,9 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
   const siteLock = new KeyedMutex();
   const pendingRecompute = new Set<Promise<void>>();
   const recomputeWanted = new Set<string>();
+  const recomputeTimers = new Map<string, { timer: ReturnType<typeof setTimeout>; first: number }>();
+  const pushesInFlight = new Map<string, number>();
+  const recomputers = new WeakMap<SiteReplica, Recomputer>();
 
   // ---------- helpers ----------
   async function authenticate(req: FastifyRequest): Promise<Auth> {
@@ -158,7 +167,12 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     const ids = new Set(body.events.map((e) => e.event_id));
     if (ids.size !== body.events.length) throw new HttpError(400, { error: 'invalid', field: 'events', message: 'an event_id appears twice' });
 
-    const out = await siteLock.run(siteId, () => push(siteId, auth, body));
+    pushesInFlight.set(siteId, (pushesInFlight.get(siteId) ?? 0) + 1);
+    let out: Awaited<ReturnType<typeof push>>;
+    try { out = await siteLock.run(siteId, () => push(siteId, auth, body)); } finally {
+      const n = pushesInFlight.get(siteId)! - 1;
+      if (n > 0) pushesInFlight.set(siteId, n); else pushesInFlight.delete(siteId);
+    }
     if (out.accepted > 0 && (opts.recompute ?? true)) scheduleRecompute(siteId);
     return reply.send({ results: out.results, server_now: out.now });
   });
@@ -254,14 +268,21 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
           }
         }
 
-        for (let i = 0; i < accepted.length; i += 500) {
-          const chunk = accepted.slice(i, i + 500);
-          const r = await tx.insertInto('events').values(chunk.map(({ ev, seq, eff }) => ({
-            event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, server_seq: seq, received_at: nowIso,
-            effective_ts: eff, hlc: ev.hlc, occurred_at: ev.occurred_at, type: ev.type, v: ev.v, entity_type: ev.entity_type, entity_id: ev.entity_id,
-            base_event_ids: JSON.stringify(ev.base_event_ids), actor: ev.actor, payload: JSON.stringify(ev.payload), payload_sha256: ev.payload_sha256,
-          }))).onConflict((oc) => oc.column('event_id').doNothing()).executeTakeFirst();
-          if (Number(r.numInsertedOrUpdatedRows ?? chunk.length) !== chunk.length) throw new Error('an event was inserted concurrently');
+        if (accepted.length) {
+          // one statement, one parameter: the rows as a JSON array, unpacked by PostgreSQL (no per-value binding)
+          const rowsJson = JSON.stringify(accepted.map(({ ev, seq, eff }) => ({
+            event_id: ev.event_id, device_id: ev.device_id, device_seq: ev.device_seq, server_seq: seq, effective_ts: eff, hlc: ev.hlc,
+            occurred_at: ev.occurred_at, type: ev.type, v: ev.v, entity_type: ev.entity_type, entity_id: ev.entity_id,
+            base_event_ids: ev.base_event_ids, actor: ev.actor, payload: ev.payload, payload_sha256: ev.payload_sha256,
+          })));
+          const r = await sql`INSERT INTO events (event_id, site_id, device_id, device_seq, server_seq, received_at, effective_ts, hlc, occurred_at, type, v,
+              entity_type, entity_id, base_event_ids, actor, payload, payload_sha256)
+            SELECT x.event_id, ${siteId}, x.device_id, x.device_seq, x.server_seq, ${nowIso}::timestamptz, x.effective_ts, x.hlc, x.occurred_at, x.type, x.v,
+              x.entity_type, x.entity_id, x.base_event_ids, x.actor, x.payload, x.payload_sha256
+            FROM json_to_recordset(${rowsJson}::json) AS x(event_id uuid, device_id uuid, device_seq bigint, server_seq bigint, effective_ts timestamptz,
+              hlc text, occurred_at text, type text, v integer, entity_type text, entity_id text, base_event_ids jsonb, actor text, payload jsonb, payload_sha256 text)
+            ON CONFLICT (event_id) DO NOTHING`.execute(tx);
+          if (Number(r.numAffectedRows ?? accepted.length) !== accepted.length) throw new Error('an event was inserted concurrently');
         }
         if (accepted.length) await sql`UPDATE server_seq_counter SET last = ${counter} WHERE id = 1`.execute(tx);
         for (const { ev, reason } of rejected) {
@@ -317,20 +338,40 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
   }
 
   // ---------- recompute ----------
+  /**
+   * Debounced: a burst of pushes (a laptop's backlog, many devices at once) leads to one recompute
+   * after it, not one per push; under a steady stream, one at least every maxWaitMs.
+   */
   function scheduleRecompute(siteId: string): void {
-    if (recomputeWanted.has(siteId)) return;
+    const { quietMs, maxWaitMs } = opts.recomputeDelay ?? { quietMs: 250, maxWaitMs: 10_000 };
+    const now = Date.now();
+    const w = recomputeTimers.get(siteId);
+    const first = w?.first ?? now;
+    if (w) clearTimeout(w.timer);
+    const timer = setTimeout(() => {
+      // a push of this site still running: it will schedule again when it ends (unless we waited long enough)
+      if ((pushesInFlight.get(siteId) ?? 0) > 0 && Date.now() < first + maxWaitMs) { scheduleRecompute(siteId); return; }
+      recomputeTimers.delete(siteId);
+      startRecompute(siteId);
+    }, Math.max(0, Math.min(now + quietMs, first + maxWaitMs) - now));
+    (timer as { unref?: () => void }).unref?.();
+    recomputeTimers.set(siteId, { timer, first });
+  }
+
+  function startRecompute(siteId: string): void {
+    if (recomputeWanted.has(siteId)) return; // one queued run covers every push committed before it starts
     recomputeWanted.add(siteId);
-    const p = (async () => {
-      await Promise.resolve();
-      recomputeWanted.delete(siteId);
-      await siteLock.run(siteId, () => recompute(siteId));
-    })().catch((e) => { app.log.error(e); }).finally(() => pendingRecompute.delete(p));
+    const p = siteLock.run(siteId, () => { recomputeWanted.delete(siteId); return recompute(siteId); })
+      .catch((e) => { app.log.error(e); }).finally(() => pendingRecompute.delete(p));
     pendingRecompute.add(p);
   }
 
   async function recompute(siteId: string): Promise<void> {
     const rep = await loadReplica(siteId);
-    const outcomes = rep.recomputer(clock).runAll();
+    // one recomputer per replica: it keeps the previous states in memory for incremental runs
+    let rc = recomputers.get(rep);
+    if (!rc) { rc = rep.recomputer(clock); recomputers.set(rep, rc); }
+    const outcomes = rc.runAll();
     const lastSeq = rep.lastSeq;
     const computedAt = clock().toISOString();
     for (const o of outcomes) {
@@ -526,7 +567,13 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
 
   app.get('/v1/health', async () => ({ ok: true, protocol: PROTOCOL_VERSION, engine_version: ENGINE_VERSION }));
 
-  const idle = async () => { while (pendingRecompute.size) await Promise.allSettled([...pendingRecompute]); };
+  const idle = async () => {
+    for (;;) {
+      for (const [siteId, w] of recomputeTimers) { clearTimeout(w.timer); recomputeTimers.delete(siteId); startRecompute(siteId); }
+      if (!pendingRecompute.size) return;
+      await Promise.allSettled([...pendingRecompute]);
+    }
+  };
   return {
     app,
     idle,
