@@ -53,11 +53,17 @@ export class EventApplier {
       AND event_id NOT IN (SELECT event_id FROM sync_rejected)`).all(entityType, entityId) as EventRow[];
   }
 
+  /** Ids and bases of the entity's live events: what heads() needs (history() loads whole rows, payloads included). */
+  private links(entityType: string, entityId: string): { event_id: string; base_event_ids: string }[] {
+    return this.q(`SELECT event_id, base_event_ids FROM events WHERE entity_type = ? AND entity_id = ? AND deferred = 0
+      AND event_id NOT IN (SELECT event_id FROM sync_rejected)`).all(entityType, entityId) as { event_id: string; base_event_ids: string }[];
+  }
+
   /** Event ids of the entity that no other live event of it builds on. */
   heads(entityType: string, entityId: string, exclude?: string): string[] {
-    const hist = this.history(entityType, entityId).filter((e) => e.event_id !== exclude);
+    const hist = this.links(entityType, entityId).filter((e) => e.event_id !== exclude);
     const covered = new Set<string>();
-    for (const e of hist) for (const b of JSON.parse(e.base_event_ids) as string[]) covered.add(b);
+    for (const e of hist) if (e.base_event_ids !== '[]') for (const b of JSON.parse(e.base_event_ids) as string[]) covered.add(b);
     return hist.filter((e) => !covered.has(e.event_id)).map((e) => e.event_id).sort();
   }
 
@@ -66,15 +72,23 @@ export class EventApplier {
    * Returns true when the entity had to be rebuilt.
    */
   project(ev: EventRow): boolean {
+    return this.projectEvent(ev).rebuilt;
+  }
+
+  /**
+   * project(), also telling how many heads the entity had before the event. Applied on top of at
+   * most one head, the event is the entity's only head afterwards (no conflict can remain or arise).
+   */
+  projectEvent(ev: EventRow): { rebuilt: boolean; headsBefore: number } {
     const heads = this.heads(ev.entity_type, ev.entity_id, ev.event_id);
-    const base = new Set(JSON.parse(ev.base_event_ids) as string[]);
+    const base = ev.base_event_ids === '[]' ? new Set<string>() : new Set(JSON.parse(ev.base_event_ids) as string[]);
     const onTop = heads.every((h) => base.has(h)) && (heads.length > 0 || kindOf(ev.type) === 'recorded');
     if (onTop) {
       this.projector.apply(ev);
-      return false;
+      return { rebuilt: false, headsBefore: heads.length };
     }
     this.rebuild(ev.entity_type, ev.entity_id);
-    return true;
+    return { rebuilt: true, headsBefore: heads.length };
   }
 
   /** Rebuilds an entity's projection from its live history in canonical order. */

@@ -107,9 +107,16 @@ export function createSyncClient(opts: SyncClientOptions) {
     if (list.length) { try { opts.onApplied?.(list); } catch { /* a listener never breaks sync */ } }
   };
 
-  const getState = (k: string) => (db.prepare('SELECT value FROM sync_state WHERE key = ?').get(k) as { value: string } | undefined)?.value ?? null;
-  const setState = (k: string, v: string) => db.prepare('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v);
-  const deviceId = () => (db.prepare('SELECT device_id FROM device WHERE id = 1').get() as { device_id: string }).device_id;
+  // statements prepared once per client (the hot ones run per event of a pulled page)
+  const stmts = new Map<string, Database.Statement>();
+  const q = (sqlText: string): Database.Statement => {
+    let st = stmts.get(sqlText);
+    if (!st) { st = db.prepare(sqlText); stmts.set(sqlText, st); }
+    return st;
+  };
+  const getState = (k: string) => (q('SELECT value FROM sync_state WHERE key = ?').get(k) as { value: string } | undefined)?.value ?? null;
+  const setState = (k: string, v: string) => q('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v);
+  const deviceId = () => (q('SELECT device_id FROM device WHERE id = 1').get() as { device_id: string }).device_id;
 
   let batchSize = MAX_PUSH_EVENTS;
   let pushing: Promise<PushSummary> | null = null;
@@ -279,18 +286,24 @@ export function createSyncClient(opts: SyncClientOptions) {
   }
 
   function applyPage(events: PulledEvent[], nextCursor: number): void {
-    const find = db.prepare('SELECT event_id, device_id, device_seq, server_seq FROM events WHERE event_id = ?');
-    const bySeq = db.prepare('SELECT event_id, server_seq FROM events WHERE device_id = ? AND device_seq = ?');
-    const stamp = db.prepare('UPDATE events SET server_seq = ?, received_at = ?, effective_ts = ? WHERE event_id = ?');
-    const move = db.prepare('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+    const find = q('SELECT event_id, device_id, device_seq, server_seq FROM events WHERE event_id = ?');
+    const bySeq = q('SELECT event_id, server_seq FROM events WHERE device_id = ? AND device_seq = ?');
+    const stamp = q('UPDATE events SET server_seq = ?, received_at = ?, effective_ts = ? WHERE event_id = ?');
+    const move = q('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+    const unreject = q('DELETE FROM sync_rejected WHERE event_id = ?');
     let touchedOut = new Map<string, [string, string]>();
-    const ins = db.prepare(`INSERT INTO events (event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
+    const ins = q(`INSERT INTO events (event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
       base_event_ids, actor, payload, payload_sha256, server_seq, received_at, effective_ts, deferred)
       VALUES (@event_id, @device_id, @device_seq, @hlc, @occurred_at, @type, @v, @entity_type, @entity_id, @site_id, @base_event_ids, @actor,
       @payload, @payload_sha256, @server_seq, @received_at, @effective_ts, @deferred)`);
     db.transaction(() => {
       const touched = new Map<string, [string, string]>();
+      // entities whose heads must be looked at after the page (rebuild, conflicts): not those where
+      // every event of the page went on top of at most one head (its only head afterwards)
+      const check = new Map<string, [string, string]>();
+      let me = deviceId();
       for (const e of events) {
+        const key = `${e.entity_type}\u0000${e.entity_id}`;
         const row: EventRow = {
           event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
           entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
@@ -305,25 +318,30 @@ export function createSyncClient(opts: SyncClientOptions) {
             const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
             if (!clash) move.run(e.device_id, e.device_seq, e.event_id);
           }
-          db.prepare('DELETE FROM sync_rejected WHERE event_id = ?').run(e.event_id);
-          touched.set(`${e.entity_type}\u0000${e.entity_id}`, [e.entity_type, e.entity_id]);
+          unreject.run(e.event_id);
+          touched.set(key, [e.entity_type, e.entity_id]);
+          check.set(key, [e.entity_type, e.entity_id]);
           continue;
         }
         const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string; server_seq: number | null } | undefined;
-        if (e.device_id === deviceId() || clash) {
+        if (e.device_id === me || clash) {
           // another laptop holds our device_id (a clone or a restored backup): move our pending events to a new id
           reRegister();
+          me = deviceId();
           const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
           if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
         }
         ins.run(row);
+        let alone = false;
         if (row.deferred === 0) {
           const up = opts.upcast ? opts.upcast(row) : row;
-          if (up) applier.project(up); else db.prepare('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
+          if (up) { const r = applier.projectEvent(up); alone = !r.rebuilt && r.headsBefore <= 1; }
+          else q('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
         }
-        touched.set(`${e.entity_type}\u0000${e.entity_id}`, [e.entity_type, e.entity_id]);
+        touched.set(key, [e.entity_type, e.entity_id]);
+        if (!alone) check.set(key, [e.entity_type, e.entity_id]);
       }
-      touchAfter(touched);
+      touchAfter(check);
       opts.faults?.beforeCursor?.();
       setState('pull_cursor', String(nextCursor));
       touchedOut = touched;
