@@ -1,5 +1,5 @@
 /**
- * `npm run bench [engine|backend|ui]`: runs the benchmarks the issues name and prints a Markdown
+ * `npm run bench [engine|backend|ui|sync]`: runs the benchmarks the issues name and prints a Markdown
  * table for BENCHMARKS.md. Every number comes with a baseline measured in the same run.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,5 +19,6 @@ if (!only || only === 'ui') {
   if (ui) await ui.benchUi(log);
   else log({ name: 'UI benchmarks', value: 'not available (bench/ui.ts missing)' });
 }
+if (!only || only === 'sync') await (await import('./sync')).benchSync(log);
 console.log('| measure | result | ratio / baseline | target |\n|---|---|---|---|');
 for (const l of lines) console.log(`| ${l.name} | ${l.value} | ${l.ratio ?? ''} | ${l.target ? `${l.target} ${l.ok ? '✓' : '✗'}` : ''} |`);
