@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from './events/append';
 import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_LOG, toColumn, type EntityKind } from './kinds';
-import { formatIsoDate, LocalDayResolver, timestampLocalDay } from '../engine/index';
+import { formatIsoDate, LocalDayResolver, ReadingAggregator, timestampLocalDay } from '../engine/index';
 import { ALL_INPUTS, TEMPERATURE_INPUTS, markDirty } from './recompute/dirty';
 
 /** The from-date meaning "recompute from scratch". */
@@ -102,13 +102,22 @@ export class Projector {
       if (kindName === 'recorded') {
         const tz = this.siteTz();
         const cid = payload.container_id as string;
-        const ins = this.st('INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event) VALUES (?, NULL, ?, ?, ?, ?, ?)');
+        const ins = this.st('INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, 1)');
+        // bulk rows skip the per-row trigger: their day sums are added here, once per day (migration 0005)
+        const days = new Map<string, { sum: number; n: number; lone: number }>();
         let min: string | null = null;
         (payload.readings as { timestamp: string; value: number }[]).forEach((r, i) => {
           const d = this.readingDate(tz, r.timestamp);
           if (min === null || d < min) min = d;
           ins.run(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
+          if (!(r.value >= -3 && r.value <= 40)) return; // the engine drops it
+          const x = days.get(d);
+          if (x) { x.sum += ReadingAggregator.fixed(r.value); x.n++; }
+          else days.set(d, { sum: ReadingAggregator.fixed(r.value), n: 1, lone: r.value });
         });
+        const up = this.st(`INSERT INTO temperature_reading_days (container_id, date, sum, n, lone) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (container_id, date) DO UPDATE SET sum = sum + excluded.sum, n = n + excluded.n, lone = NULL`);
+        for (const [d, x] of days) up.run(cid, d, x.sum, x.n, x.n === 1 ? x.lone : null);
         return min === null ? [] : this.dirtyContainer(cid, min, TEMPERATURE_INPUTS);
       }
       const voided = kindName === 'voided';

@@ -60,6 +60,7 @@ export class Recomputer {
   private readonly s: Record<string, Database.Statement>;
   private readonly cache = new Map<string, Cached>();
   private cached = 0;
+  private warmedEngine = false;
   private readonly cacheLimit: number;
 
   constructor(private readonly db: Database.Database, private readonly today: () => string, private readonly now: () => Date = () => new Date(), opts: RecomputerOptions = {}) {
@@ -212,7 +213,12 @@ export class Recomputer {
       if (!revision || !out || this.s.dirtyOne!.get(next.batch_id)) return;
       const states = this.loadPrevious(next.batch_id);
       const inputs = loadBatchInputs(this.db, next.batch_id, { asOf: out.as_of, readings: 'sums' });
-      if (states && inputs) this.remember(next.batch_id, revision, states, inputs, writtenOf(states));
+      if (!states || !inputs) return;
+      // prepared too, for the next prepare to build on; the first batch is also computed once,
+      // which compiles the engine's hot paths before the first edit needs them
+      const p = prepare(inputs.doc, { readings: inputs.readings });
+      if (p.ok && !this.warmedEngine) { computeStates(p.prep); this.warmedEngine = true; }
+      this.remember(next.batch_id, revision, states, inputs, writtenOf(states), p.ok ? p.prep : undefined);
     })();
     return this.cached < this.cacheLimit && ids.length > 1;
   }

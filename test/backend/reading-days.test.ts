@@ -24,7 +24,7 @@ function stored(db: Database.Database) {
     .map((r) => [`${r.container_id} ${r.date}`, { sum: r.sum, n: r.n, lone: r.n === 1 ? r.lone : null }]));
 }
 
-describe('per container-day reading sums (migration 0002)', () => {
+describe('per container-day reading sums (migrations 0002, 0005)', () => {
   it('follow every record, correction, void and restore of readings and logs; recompute equals assimilate of the dumped document', async () => {
     const be = await openBackend();
     await seedSmallSite(be);
@@ -48,6 +48,16 @@ describe('per container-day reading sums (migration 0002)', () => {
     be.ctx.write([{ entityType: TEMPERATURE_LOG, entityId: 'LOG1', kind: 'voided', payload: { reason: 'wrong logger' } }]);
     expect(stored(db)).toEqual(expected(db));
     be.ctx.write([{ entityType: TEMPERATURE_LOG, entityId: 'LOG1', kind: 'restored', payload: { reason: 'right logger' } }]);
+    expect(stored(db)).toEqual(expected(db));
+    // a log whose days meet single readings, with a value the engine drops and a day of its own (lone)
+    be.ctx.write([{ entityType: TEMPERATURE_LOG, entityId: 'LOG2', kind: 'recorded', payload: { container_id: 'P1', readings: [
+      { timestamp: '2025-03-01T12:00:00Z', value: 7.77777777777 }, { timestamp: '2025-03-02T12:00:00Z', value: 45 },
+      { timestamp: '2025-03-20T12:00:00Z', value: 6.1234567891 }, { timestamp: '2025-03-02T13:00:00Z', value: 8.5 },
+    ] } }]);
+    expect(stored(db)).toEqual(expected(db));
+    be.ctx.write([{ entityType: TEMPERATURE_LOG, entityId: 'LOG2', kind: 'voided', payload: { reason: 'wrong pen' } }]);
+    expect(stored(db)).toEqual(expected(db));
+    be.ctx.write([{ entityType: TEMPERATURE_LOG, entityId: 'LOG2', kind: 'restored', payload: { reason: 'right pen' } }]);
     expect(stored(db)).toEqual(expected(db));
     db.prepare("DELETE FROM temperature_readings WHERE id = 'R3'").run(); // sync rebuilds delete rows directly
     expect(stored(db)).toEqual(expected(db));
