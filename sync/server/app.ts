@@ -288,8 +288,12 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
         for (const { ev, reason } of rejected) {
           await tx.insertInto('rejected_events').values({ event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, reason, event: JSON.stringify(ev) }).execute();
         }
-        await sql`UPDATE devices SET last_seq = ${last}, clock_offset_ms = ${Number.isFinite(offsetMs) ? offsetMs : null}, app_version = ${body.app_version},
-          last_push_at = ${nowIso} WHERE device_id = ${body.device_id}`.execute(tx);
+        // a push holding nothing new (a resent or replayed batch, maybe days old) leaves the device row alone:
+        // its client_now would measure a wrong clock offset
+        if (accepted.length > 0 || rejected.length > 0 || last !== Number(dev.last_seq)) {
+          await sql`UPDATE devices SET last_seq = ${last}, clock_offset_ms = ${Number.isFinite(offsetMs) ? offsetMs : null}, app_version = ${body.app_version},
+            last_push_at = ${nowIso} WHERE device_id = ${body.device_id}`.execute(tx);
+        }
         await opts.beforeCommit?.({ siteId, deviceId: body.device_id, accepted: accepted.length });
         return { results, accepted: accepted.length, now: nowIso };
       });
