@@ -1,7 +1,9 @@
 /** The app's state (zustand): site data from the backend, the route, and the chart's view settings. */
 import { create } from 'zustand';
-import type {
-  Analysis, Args, BatchSummary, ContainerWithState, Method, Result, Ret, ScenarioDto, SiteDto, StageDto,
+import {
+  statesOfColumns,
+  type Analysis, type Args, type BatchSummary, type ContainerWithState, type Method, type Result, type Ret, type ScenarioDto, type SiteDto,
+  type StageDto, type StateDto,
 } from '../backend/api/contract';
 import type { Client } from './api/client';
 import type { ConnectionState } from './api/transport';
@@ -37,8 +39,11 @@ export type SeriesKey = 'samples' | 'scenario' | 'actual' | 'forecast' | 'anchor
 /** 'batch': the batch line; 'all': every container as a line; otherwise one assignment alone. */
 export type Drill = 'batch' | 'all' | string;
 
+/** An Analysis with each assignment's states as objects (they travel column by column). */
+export type AnalysisView = Omit<Analysis, 'assignments'> & { assignments: { assignment_id: string; container_id: string; states: StateDto[] }[] };
+
 export interface BatchView {
-  analysis: Analysis;
+  analysis: AnalysisView;
   outputs: Outputs;
   /** Per-assignment states arrive in a second, larger call. */
   withAssignments: boolean;
@@ -119,8 +124,9 @@ const queued = new Map<string, Promise<void>>();
 
 /**
  * Loads a batch's analysis: first the batch line alone (small: no per-container states, span FCR
- * rows only, no per-assignment forecasts), then with every container. A call while the same load
- * runs is queued behind it, so what it returns was read after the call.
+ * rows only, no per-assignment forecasts), then the per-container parts alone (states column by
+ * column, per-assignment forecasts), merged into the view. A call while the same load runs is
+ * queued behind it, so what it returns was read after the call.
  */
 export function loadAnalysis(batchId: string, opts: { assignments?: boolean } = {}): Promise<void> {
   const key = `${batchId}:${opts.assignments ? 'a' : 'b'}`;
@@ -133,15 +139,27 @@ export function loadAnalysis(batchId: string, opts: { assignments?: boolean } = 
   const p = (async () => {
     const { granularity } = useApp.getState();
     const tag = opts.assignments ? 'a' : 'b';
+    // the per-container parts alone when the batch's own are on screen already
+    const partsOnly = !!opts.assignments && !!useApp.getState().views[batchId];
     perfMark(`analysis-requested:${tag}`);
     const r = await call('analysis.get', opts.assignments
-      ? { batch_id: batchId, granularity, assignments: true, fcr_windows: ['span', '30d'] }
+      ? { batch_id: batchId, granularity, assignments: true, ...(partsOnly ? { only_assignments: true, fcr_windows: [] } : { fcr_windows: ['span'] }) }
       : { batch_id: batchId, granularity, assignments: false, fcr_windows: ['span'], forecast_assignments: false });
     perfMark(`analysis-received:${tag}`);
     if (!r.ok) { useApp.setState({ loadError: r.error.message }); return; }
     const prev = useApp.getState().views[batchId];
-    // Keep the previous per-container parts (states, 30-day FCR rows, forecasts) while only the batch line was refreshed.
-    const analysis = !opts.assignments && prev?.withAssignments ? withContainerParts(r.value, prev.analysis) : r.value;
+    let analysis: AnalysisView;
+    if (opts.assignments) {
+      const assignments = r.value.assignments.map((x) => ({ assignment_id: x.assignment_id, container_id: x.container_id, states: statesOfColumns(x.columns) }));
+      analysis = partsOnly && prev
+        ? { ...prev.analysis, assignments, forecast: withAssignmentForecasts(prev.analysis.forecast, r.value.forecast) }
+        : { ...r.value, assignments };
+    } else {
+      // keep the per-container parts (states, forecasts) while only the batch line was refreshed
+      analysis = prev?.withAssignments
+        ? { ...r.value, assignments: prev.analysis.assignments, forecast: withAssignmentForecasts(r.value.forecast, prev.analysis.forecast) }
+        : { ...r.value, assignments: [] };
+    }
     const view: BatchView = { analysis, outputs: outputsOf(analysis), withAssignments: !!opts.assignments || !!prev?.withAssignments, loadedAt: performance.now() };
     useApp.setState((s) => ({ views: { ...s.views, [batchId]: view } }));
   })().finally(() => loading.delete(key));
@@ -149,14 +167,11 @@ export function loadAnalysis(batchId: string, opts: { assignments?: boolean } = 
   return p;
 }
 
-function withContainerParts(batch: Analysis, prev: Analysis): Analysis {
-  const f = batch.forecast as { assignments?: unknown[] } | null;
-  const pf = prev.forecast as { assignments?: unknown[] } | null;
-  return {
-    ...batch, assignments: prev.assignments,
-    fcr: [...batch.fcr, ...prev.fcr.filter((r) => (r as { window?: string }).window !== 'span')],
-    forecast: f && typeof f === 'object' ? { ...f, assignments: pf?.assignments ?? [] } : batch.forecast,
-  };
+/** The batch forecast of `batch` with the per-assignment forecasts of `from`. */
+function withAssignmentForecasts(batch: unknown, from: unknown): unknown {
+  const f = batch as { assignments?: unknown[] } | null;
+  const pf = from as { assignments?: unknown[] } | null;
+  return f && typeof f === 'object' ? { ...f, assignments: pf?.assignments ?? [] } : batch;
 }
 
 export async function reloadBatchView(batchId: string): Promise<void> {

@@ -165,6 +165,40 @@ export interface AnalysisArgs {
   fcr_windows?: ('span' | '7d' | '30d')[];
   /** Whether `forecast.assignments` carries the per-assignment forecasts (default true). */
   forecast_assignments?: boolean;
+  /**
+   * Only the per-assignment parts (states, per-assignment FCR rows and forecasts): the batch line,
+   * scenario, samples, variance and anchors come back empty. For a second call after the batch's own.
+   */
+  only_assignments?: boolean;
+}
+
+/**
+ * One assignment's daily states column by column: one array per StateDto field, one entry per day
+ * (`src_*` and `conf_*` are the `sources` and `confidence` fields). A sea batch's drilldown is
+ * ~5,000 days; as objects it was a multi-MB message that stalled the window for a while.
+ */
+export interface StateColumns {
+  date: IsoDate[]; day_number: number[]; stage: string[]; avg_weight_g: number[]; population: number[]; biomass_kg: number[];
+  temp_c: number[]; deaths: number[]; feed_kg: number[]; growth_kg: number[]; anchor_type: (string | null)[]; count_deviation: number[];
+  src_weight: string[]; src_temp: string[]; src_mortality: string[]; src_feed: string[];
+  conf_weight: number[]; conf_temp: number[]; conf_mortality: number[]; conf_feed: number[]; conf_overall: number[];
+}
+export interface AssignmentSeriesDto { assignment_id: string; container_id: string; columns: StateColumns }
+
+/** The StateDto objects of a column-wise series (a client helper, kept with the type it reads). */
+export function statesOfColumns(c: StateColumns): StateDto[] {
+  const n = c.date.length;
+  const out: StateDto[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = {
+      date: c.date[i]!, day_number: c.day_number[i]!, stage: c.stage[i]!, avg_weight_g: c.avg_weight_g[i]!, population: c.population[i]!,
+      biomass_kg: c.biomass_kg[i]!, temp_c: c.temp_c[i]!, deaths: c.deaths[i]!, feed_kg: c.feed_kg[i]!, growth_kg: c.growth_kg[i]!,
+      anchor_type: c.anchor_type[i] ?? null, count_deviation: c.count_deviation[i]!,
+      sources: { weight: c.src_weight[i]!, temp: c.src_temp[i]!, mortality: c.src_mortality[i]!, feed: c.src_feed[i]! },
+      confidence: { weight: c.conf_weight[i]!, temp: c.conf_temp[i]!, mortality: c.conf_mortality[i]!, feed: c.conf_feed[i]!, overall: c.conf_overall[i]! },
+    };
+  }
+  return out;
 }
 export interface Analysis {
   batch: { id: string; name: string; start_date: IsoDate; scenario_id: string | null };
@@ -174,7 +208,7 @@ export interface Analysis {
   samples: SampleDto[];
   scenario: unknown[];
   actual: { granularity: 'daily'; rows: BatchStateDto[] } | { granularity: 'weekly'; rows: WeekDto[] };
-  assignments: { assignment_id: string; container_id: string; states: StateDto[] }[];
+  assignments: AssignmentSeriesDto[];
   forecast: unknown;
   variance: unknown[];
   eta: Record<string, IsoDate>;

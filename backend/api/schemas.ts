@@ -179,6 +179,7 @@ export function makeSchemas(today: () => string) {
     'analysis.get': z.strictObject({
       batch_id: id, from: anyDate.optional(), to: anyDate.optional(), granularity: z.enum(['daily', 'weekly']).optional(), assignments: z.boolean().optional(),
       fcr_windows: z.array(z.enum(['span', '7d', '30d'])).max(3).optional(), forecast_assignments: z.boolean().optional(),
+      only_assignments: z.boolean().optional(),
     }),
     'record.history': z.strictObject({ entity_type: z.string().min(1).max(64), entity_id: id }),
     'recompute.status': empty,

@@ -1,6 +1,6 @@
 import type {
-  Analysis, AnalysisArgs, BatchStateDto, BatchSummary, ContainerWithState, HistoryEntry, MeasurementMethod, RecomputeStatus,
-  RecordDto, SampleDto, StateDto,
+  Analysis, AnalysisArgs, AssignmentSeriesDto, BatchStateDto, StateColumns, BatchSummary, ContainerWithState, HistoryEntry, MeasurementMethod, RecomputeStatus,
+  RecordDto, SampleDto,
 } from '../api/contract';
 import { MEASUREMENT_BY_METHOD } from '../kinds';
 import { FULL } from '../projection';
@@ -13,15 +13,30 @@ import { toInput } from './measurements';
 
 type Row = Record<string, unknown>;
 
-function stateDto(r: Row): StateDto {
-  return {
-    date: r.date as string, day_number: r.day_number as number, stage: r.stage as string, avg_weight_g: r.avg_weight_g as number,
-    population: r.population as number, biomass_kg: r.biomass_kg as number, temp_c: r.temp_c as number, deaths: r.deaths as number,
-    feed_kg: r.feed_kg as number, growth_kg: r.growth_kg as number, anchor_type: (r.anchor_type as string | null) ?? null,
-    count_deviation: r.count_deviation as number,
-    sources: { weight: r.src_weight as string, temp: r.src_temp as string, mortality: r.src_mortality as string, feed: r.src_feed as string },
-    confidence: { weight: r.conf_weight as number, temp: r.conf_temp as number, mortality: r.conf_mortality as number, feed: r.conf_feed as number, overall: r.conf_overall as number },
-  };
+const COLUMN_OF: [keyof StateColumns, string][] = [
+  ['date', 'date'], ['day_number', 'day_number'], ['stage', 'stage'], ['avg_weight_g', 'avg_weight_g'], ['population', 'population'],
+  ['biomass_kg', 'biomass_kg'], ['temp_c', 'temp_c'], ['deaths', 'deaths'], ['feed_kg', 'feed_kg'], ['growth_kg', 'growth_kg'],
+  ['anchor_type', 'anchor_type'], ['count_deviation', 'count_deviation'], ['src_weight', 'src_weight'], ['src_temp', 'src_temp'],
+  ['src_mortality', 'src_mortality'], ['src_feed', 'src_feed'], ['conf_weight', 'conf_weight'], ['conf_temp', 'conf_temp'],
+  ['conf_mortality', 'conf_mortality'], ['conf_feed', 'conf_feed'], ['conf_overall', 'conf_overall'],
+];
+
+/** Every assignment's states in the range, column by column (rows read raw, in column order). */
+function assignmentColumns(ctx: Ctx, batchId: string, from: string, to: string): AssignmentSeriesDto[] {
+  const rows = ctx.db.prepare(`SELECT assignment_id, container_id, ${COLUMN_OF.map(([, c]) => c).join(', ')} FROM assignment_states
+    WHERE batch_id = ? AND date >= ? AND date <= ? ORDER BY assignment_id, date`).raw().all(batchId, from, to) as unknown[][];
+  const out: AssignmentSeriesDto[] = [];
+  let cur: unknown[][] | null = null;
+  let curId: unknown = null;
+  for (const r of rows) {
+    if (cur === null || r[0] !== curId) {
+      curId = r[0];
+      cur = COLUMN_OF.map(() => []);
+      out.push({ assignment_id: r[0] as string, container_id: r[1] as string, columns: Object.fromEntries(COLUMN_OF.map(([k], i) => [k, cur![i]])) as unknown as StateColumns });
+    }
+    for (let i = 0; i < COLUMN_OF.length; i++) cur[i]!.push(r[i + 2]);
+  }
+  return out;
 }
 
 function batchErrors(ctx: Ctx, batchId: string) {
@@ -143,17 +158,20 @@ export const queryHandlers: HandlerMap = {
       ? { granularity: 'weekly', rows: weeklyBatch.filter((w) => w.week_end >= from && w.week_start <= to) as never }
       : { granularity: 'daily', rows: (ctx.db.prepare('SELECT * FROM batch_states WHERE batch_id = ? AND date >= ? AND date <= ? ORDER BY date').all(a.batch_id, from, to) as Row[])
         .map(({ batch_id: _b, ...r }) => r as unknown as BatchStateDto) };
-    const perAssignment: Analysis['assignments'] = [];
-    if (a.assignments !== false) {
-      const rows = ctx.db.prepare('SELECT * FROM assignment_states WHERE batch_id = ? AND date >= ? AND date <= ? ORDER BY assignment_id, date').all(a.batch_id, from, to) as Row[];
-      let curr: Analysis['assignments'][number] | null = null;
-      for (const r of rows) {
-        if (!curr || curr.assignment_id !== r.assignment_id) { curr = { assignment_id: r.assignment_id as string, container_id: r.container_id as string, states: [] }; perAssignment.push(curr); }
-        curr.states.push(stateDto(r));
-      }
-    }
+    const perAssignment: Analysis['assignments'] = a.assignments !== false ? assignmentColumns(ctx, a.batch_id, from, to) : [];
     const forecastBatch = batchPart<{ eta: Record<string, string> }>(parts, 'forecast');
     const forecast = out && forecastBatch ? { batch: forecastBatch, assignments: assignmentParts(parts, 'forecast') } : null;
+    if (a.only_assignments) {
+      // the per-assignment parts only: the caller has the batch's own from a first call
+      return {
+        batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
+        as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,
+        computed_at: (out?.computed_at as string | undefined) ?? null, stale: isStale(ctx, a.batch_id), errors: batchErrors(ctx, a.batch_id),
+        range: { from, to }, samples: [], scenario: [], actual: { granularity: 'daily', rows: [] }, assignments: perAssignment,
+        forecast: forecast ? { batch: { eta: {}, states: [] }, assignments: forecast.assignments } : null, variance: [], eta: {}, anchors: [],
+        fcr: fcrRows<{ assignment_id: string; window: string }>(parts, windows).filter((r) => r.window !== 'span'), warnings: [],
+      };
+    }
     return {
       batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
       as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,

@@ -21,7 +21,7 @@ export interface Outputs {
 
 const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
-export function outputsOf(a: Analysis): Outputs {
+export function outputsOf(a: Pick<Analysis, 'scenario' | 'variance' | 'forecast' | 'anchors' | 'fcr' | 'warnings'>): Outputs {
   const f = a.forecast as Forecast | null;
   return {
     scenario: arr<ScenarioRow>(a.scenario), variance: arr<VarianceRow>(a.variance),

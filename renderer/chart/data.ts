@@ -1,9 +1,9 @@
 /** Turns an Analysis into what the charts draw: points, markers and per-date lookups for the tooltip. */
-import type { Analysis, SampleDto, StateDto } from '../../backend/api/contract';
+import type { SampleDto, StateDto } from '../../backend/api/contract';
 import type { AnchorRow, AnchorType, Outputs } from '../api/outputs';
 import { addDays, dateMs } from '../format';
 import type { Pt } from './paths';
-import type { Drill } from '../store';
+import type { AnalysisView, Drill } from '../store';
 
 export const ANCHOR_TYPES: AnchorType[] = ['growth_sample', 'transfer', 'weighing', 'manual', 'harvest'];
 export const ANCHOR_LABEL: Record<AnchorType, string> = {
@@ -35,7 +35,7 @@ export interface ChartData {
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V) { const a = m.get(k); if (a) a.push(v); else m.set(k, [v]); }
 
-export function chartData(a: Analysis, o: Outputs, drill: Drill): ChartData {
+export function chartData(a: AnalysisView, o: Outputs, drill: Drill): ChartData {
   const single = drill !== 'batch' && drill !== 'all' ? drill : null;
   const actual: Pt[] = [];
   const actualBy = new Map<string, number>();

@@ -234,12 +234,13 @@ function Panels({ view, data, width, x0, x1, drill }: { view: BatchView; data: C
       { label: 'Profile (scenario)', pts: o.scenario.map((r) => [dateMs(r.date), r.temp_c]), color: COLORS.scenario, kind: 'line' },
     ];
     const span = o.fcr.filter((r) => r.window === 'span' && r.fcr !== null && (single ?? r.assignment_id) === r.assignment_id);
-    const d30 = o.fcr.filter((r) => r.window === '30d' && r.fcr !== null);
-    const fcr30 = new Map<string, number[]>();
-    for (const r of d30) { const l = fcr30.get(r.to) ?? []; l.push(r.fcr!); fcr30.set(r.to, l); }
+    // 30-day FCR of the fish shown (the batch, or the one pen): feed over growth of the last 30 days
+    // (by ISO weeks when the chart shows weeks: the last four)
+    const byWeek = !own && a.actual.granularity === 'weekly';
+    const fcrRows = own ? own.states : a.actual.granularity === 'daily' ? a.actual.rows : a.actual.rows.map((w) => ({ date: w.week_end, feed_kg: w.feed_kg, growth_kg: w.growth_kg }));
     const fcr: PanelSeries[] = [
       { label: 'Span FCR (per container)', pts: span.map((r) => [dateMs(r.to), r.fcr!]), color: '#12807a', kind: 'bars' },
-      { label: '30-day FCR (mean)', pts: [...fcr30.entries()].sort((p, q) => (p[0] < q[0] ? -1 : 1)).map(([d, l]) => [dateMs(d), l.reduce((s, v) => s + v, 0) / l.length]), color: '#7b3fa0', kind: 'line' },
+      { label: byWeek ? '4-week FCR' : '30-day FCR', pts: rollingFcr(fcrRows, byWeek ? 4 : 30), color: '#7b3fa0', kind: 'line' },
     ];
     const resid: PanelSeries[] = [{ label: 'Measured − model at anchors', pts: o.anchors.filter((r) => (single ?? r.assignment_id) === r.assignment_id).map((r) => [dateMs(r.date), r.residual_pct]), color: '#7b3fa0', kind: 'markers' }];
     const kf: PanelSeries[] = [{ label: 'Samples', pts: a.samples.filter((s) => s.condition_factor !== null).map((s) => [dateMs(s.date), s.condition_factor!]), color: COLORS.samples, kind: 'markers' }];
@@ -256,4 +257,19 @@ function Panels({ view, data, width, x0, x1, drill }: { view: BatchView; data: C
       <SmallChart title="Condition factor K" unit="100·g/cm³" series={panels.kf} width={w} x0={x0} x1={x1} testId="panel-k" />
     </div>
   );
+}
+
+/**
+ * FCR over the last `days` days at each day: Σ feed / Σ growth of the window (the biomass-weighted
+ * ratio, not a mean of per-pen ratios); none while the window has no growth.
+ */
+export function rollingFcr(rows: readonly { date: string; feed_kg: number; growth_kg: number }[], days: number): [number, number][] {
+  const out: [number, number][] = [];
+  let feed = 0, growth = 0;
+  for (let i = 0; i < rows.length; i++) {
+    feed += rows[i]!.feed_kg; growth += rows[i]!.growth_kg;
+    if (i >= days) { feed -= rows[i - days]!.feed_kg; growth -= rows[i - days]!.growth_kg; }
+    if (i >= days - 1 && growth > 0 && feed > 0) out.push([dateMs(rows[i]!.date), feed / growth]);
+  }
+  return out;
 }

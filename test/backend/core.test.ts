@@ -1,3 +1,4 @@
+import { statesOfColumns } from '../../backend/api/contract';
 import { describe, expect, it } from 'vitest';
 import { assimilate } from '../../engine/index';
 import { buildBatchDocument } from '../../backend/recompute/batch-document';
@@ -87,7 +88,15 @@ describe('writes, events and recompute', () => {
     expect(an.samples[0]!.std_dev_g).toBeCloseTo(100, 9);
     expect(an.samples[0]!.condition_factor).toBeGreaterThan(1);
     expect(an.actual.rows.length).toBe(59);
-    expect(an.assignments.find((a) => a.assignment_id === 'A1')!.states.length).toBe(59);
+    const a1 = an.assignments.find((a) => a.assignment_id === 'A1')!;
+    expect(a1.columns.date.length).toBe(59);
+    // column by column on the wire, the same states as the table holds
+    const rows = be.ctx.db.prepare("SELECT * FROM assignment_states WHERE assignment_id = 'A1' AND date >= '2025-02-01' AND date <= '2025-03-31' ORDER BY date").all() as Record<string, unknown>[];
+    expect(statesOfColumns(a1.columns).map((st) => [st.date, st.avg_weight_g, st.population, st.sources.weight, st.confidence.overall, st.anchor_type]))
+      .toEqual(rows.map((r) => [r.date, r.avg_weight_g, r.population, r.src_weight, r.conf_overall, r.anchor_type]));
+    const partsOnly = must(await be.call('analysis.get', { batch_id: 'B1', only_assignments: true, fcr_windows: [] }));
+    expect(partsOnly.assignments.map((x) => x.columns.date.length)).toEqual(must(await be.call('analysis.get', { batch_id: 'B1' })).assignments.map((x) => x.columns.date.length));
+    expect([partsOnly.scenario.length, partsOnly.samples.length, partsOnly.fcr.length]).toEqual([0, 0, 0]);
     const weekly = must(await be.call('analysis.get', { batch_id: 'B1', granularity: 'weekly' }));
     expect(weekly.actual.granularity).toBe('weekly');
     const cs = must(await be.call('container.list', {}));
