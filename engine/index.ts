@@ -8,6 +8,7 @@ export { assimilate, prepare, computeStates, type AssimilateResult, type Prepare
 export type { Prepared } from './prepare';
 export * from './incremental';
 export { validate } from './validate';
+export { fcrWindows } from './fcr';
 export { DEFAULT_STAGES } from './stages';
 export { parseIsoDate, formatIsoDate, addDays } from './dates';
 export { ReadingAggregator, parseBatchDocument } from './readings';

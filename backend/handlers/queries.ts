@@ -5,7 +5,7 @@ import type {
 import { MEASUREMENT_BY_METHOD } from '../kinds';
 import { FULL } from '../projection';
 import { markDirty } from '../recompute/dirty';
-import { assignmentParts, batchPart, fcrRows, readParts, type PartName } from '../recompute/outputs';
+import { assignmentParts, batchPart, fcrRows, readParts, rollingFcrRows, type PartName } from '../recompute/outputs';
 import { daysBetween } from '../time';
 import { exists, fail, type Ctx, type HandlerMap } from './context';
 import { containerDto } from './site';
@@ -35,6 +35,24 @@ function assignmentColumns(ctx: Ctx, batchId: string, from: string, to: string):
       out.push({ assignment_id: r[0] as string, container_id: r[1] as string, columns: Object.fromEntries(COLUMN_OF.map(([k], i) => [k, cur![i]])) as unknown as StateColumns });
     }
     for (let i = 0; i < COLUMN_OF.length; i++) cur[i]!.push(r[i + 2]);
+  }
+  return out;
+}
+
+/** FCR rows of the asked windows, per assignment: span rows as stored, 7- and 30-day rows from the daily states. */
+function fcrOf(ctx: Ctx, batchId: string, parts: Map<PartName, { key: string; value: unknown }[]>, windows: readonly ('span' | '7d' | '30d')[]): unknown[] {
+  const span = fcrRows<{ assignment_id: string; window: string }>(parts, windows.includes('span') ? ['span'] : []);
+  const rolling = new Set<string>(windows.filter((w) => w !== 'span'));
+  if (rolling.size === 0) return span;
+  const days = ctx.db.prepare('SELECT assignment_id, date, feed_kg, growth_kg FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date').all(batchId) as { assignment_id: string; date: string; feed_kg: number; growth_kg: number }[];
+  const byAssignment = new Map<string, typeof days>();
+  for (const d of days) { const l = byAssignment.get(d.assignment_id); if (l) l.push(d); else byAssignment.set(d.assignment_id, [d]); }
+  const spanOf = new Map<string, unknown[]>();
+  for (const r of span) { const l = spanOf.get(r.assignment_id); if (l) l.push(r); else spanOf.set(r.assignment_id, [r]); }
+  const out: unknown[] = [];
+  for (const [id, states] of byAssignment) {
+    for (const r of spanOf.get(id) ?? []) out.push(r);
+    for (const r of rollingFcrRows(id, states)) if (rolling.has(r.window)) out.push(r);
   }
   return out;
 }
@@ -150,7 +168,7 @@ export const queryHandlers: HandlerMap = {
     // the stored output parts this call needs: per-assignment parts only with the drilldown
     const windows = (a.fcr_windows ?? ['span', '7d', '30d']) as ('span' | '7d' | '30d')[];
     const withForecasts = a.forecast_assignments !== false;
-    const names: PartName[] = ['scenario', 'variance', 'anchors', 'forecast', ...windows.map((w) => `fcr:${w}` as PartName), ...(a.granularity === 'weekly' ? ['weekly' as const] : [])];
+    const names: PartName[] = ['scenario', 'variance', 'anchors', 'forecast', ...(windows.includes('span') ? ['fcr:span' as const] : []), ...(a.granularity === 'weekly' ? ['weekly' as const] : [])];
     const parts = out ? readParts(ctx.db, a.batch_id, names) : new Map<PartName, { key: string; value: unknown }[]>();
     if (!withForecasts) parts.set('forecast', (parts.get('forecast') ?? []).filter((p) => p.key === ''));
     const weeklyBatch = batchPart<{ week_start: string; week_end: string }[]>(parts, 'weekly') ?? [];
@@ -169,7 +187,7 @@ export const queryHandlers: HandlerMap = {
         computed_at: (out?.computed_at as string | undefined) ?? null, stale: isStale(ctx, a.batch_id), errors: batchErrors(ctx, a.batch_id),
         range: { from, to }, samples: [], scenario: [], actual: { granularity: 'daily', rows: [] }, assignments: perAssignment,
         forecast: forecast ? { batch: { eta: {}, states: [] }, assignments: forecast.assignments } : null, variance: [], eta: {}, anchors: [],
-        fcr: fcrRows<{ assignment_id: string; window: string }>(parts, windows).filter((r) => r.window !== 'span'), warnings: [],
+        fcr: fcrOf(ctx, a.batch_id, parts, windows.filter((w) => w !== 'span')), warnings: [],
       };
     }
     return {
@@ -182,7 +200,7 @@ export const queryHandlers: HandlerMap = {
       variance: inRange(batchPart<{ date: string }[]>(parts, 'variance') ?? [], from, to),
       eta: forecast?.batch.eta ?? {},
       anchors: inRange(assignmentParts<{ date: string }>(parts, 'anchors'), from, to),
-      fcr: fcrRows(parts, windows), warnings: out ? JSON.parse(out.warnings as string) as unknown[] : [],
+      fcr: fcrOf(ctx, a.batch_id, parts, windows), warnings: out ? JSON.parse(out.warnings as string) as unknown[] : [],
     };
   },
 

@@ -5,11 +5,10 @@
  * identity against what this connection wrote last, without stringifying or comparing text.
  */
 import type Database from 'better-sqlite3';
-import type { StatesDocument } from '../../engine/index';
+import { fcrWindows, type FcrRow, type StatesDocument } from '../../engine/index';
 import { stmt } from './batch-document';
 
-export type PartName = 'weekly' | 'fcr:span' | 'fcr:7d' | 'fcr:30d' | 'anchors' | 'forecast' | 'scenario' | 'variance';
-const FCR_PARTS = { span: 'fcr:span', '7d': 'fcr:7d', '30d': 'fcr:30d' } as const;
+export type PartName = 'weekly' | 'fcr:span' | 'anchors' | 'forecast' | 'scenario' | 'variance';
 
 export interface Part { part: PartName; key: string; seq: number; value: object }
 
@@ -42,10 +41,22 @@ export function partsOf(s: StatesDocument): Part[] {
   s.weekly.assignments.forEach((w, i) => parts.push({ part: 'weekly', key: w.assignment_id, seq: i, value: w.weeks }));
   s.forecast.assignments.forEach((f, i) => parts.push({ part: 'forecast', key: f.assignment_id, seq: i, value: f }));
   runs(s.anchors, (a) => a.assignment_id).forEach(([id, rows], i) => parts.push({ part: 'anchors', key: id, seq: i, value: rows }));
+  // Only the span rows: the 7- and 30-day rows (two per assignment-day, two thirds of a batch's
+  // output) follow from the stored daily feed and growth, and are rebuilt from them when read.
   runs(s.fcr, (r) => r.assignment_id).forEach(([id, rows], i) => {
-    for (const [w, ofWindow] of runs(rows, (r) => r.window)) parts.push({ part: FCR_PARTS[w as keyof typeof FCR_PARTS], key: id, seq: i, value: ofWindow });
+    for (const [w, ofWindow] of runs(rows, (r) => r.window)) if (w === 'span') parts.push({ part: 'fcr:span', key: id, seq: i, value: ofWindow });
   });
   return parts;
+}
+
+/**
+ * The 7- and 30-day FCR rows of an assignment from its daily states, exactly as the engine makes
+ * them (the same function over the same feed and growth numbers).
+ */
+export function rollingFcrRows(assignmentId: string, states: readonly { date: string; feed_kg: number; growth_kg: number }[]): FcrRow[] {
+  if (states.length === 0) return [];
+  const rows = fcrWindows(assignmentId, 0, states.map((s) => s.date), states.map((s) => s.feed_kg), states.map((s) => s.growth_kg), []);
+  return rows.filter((r) => r.window !== 'span');
 }
 
 /** The written-parts record of a document read back from the tables. */
@@ -124,17 +135,10 @@ export function assignmentParts<T>(parts: Map<PartName, { key: string; value: un
   return out;
 }
 
-/** The FCR rows as the engine writes them: per assignment, span rows, then 7-day, then 30-day. */
+/** The stored span FCR rows, per assignment in output order (`windows` without 'span': none). */
 export function fcrRows<T extends { assignment_id: string }>(parts: Map<PartName, { key: string; value: unknown }[]>, windows: readonly ('span' | '7d' | '30d')[]): T[] {
-  const byAssignment = new Map<string, { seq: number; rows: T[][] }>();
-  windows.forEach((w, wi) => {
-    (parts.get(FCR_PARTS[w]) ?? []).forEach((p, order) => {
-      let e = byAssignment.get(p.key);
-      if (!e) { e = { seq: order, rows: [] }; byAssignment.set(p.key, e); }
-      e.rows[wi] = p.value as T[];
-    });
-  });
+  if (!windows.includes('span')) return [];
   const out: T[] = [];
-  for (const e of byAssignment.values()) for (const rows of e.rows) if (rows) for (const r of rows) out.push(r);
+  for (const p of parts.get('fcr:span') ?? []) for (const r of p.value as T[]) out.push(r);
   return out;
 }

@@ -21,7 +21,7 @@ import {
 } from '../../engine/index';
 import { loadBatchInputs, type BatchInputs } from './batch-document';
 import { changedInputs, markDirty } from './dirty';
-import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrRows, type Written } from './outputs';
+import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, rollingFcrRows, type Written } from './outputs';
 import { FULL } from '../projection';
 
 export interface RecomputeOutcome {
@@ -34,7 +34,7 @@ export interface RecomputeOutcome {
   cleared: boolean;
   ms: number;
   /** Where the time went: loading inputs and previous states, the engine, writing. */
-  split?: { load: number; compute: number; persist: number; previousFrom: 'memory' | 'tables' | 'none' };
+  split?: { load: number; compute: number; persist: number; persistStates: number; previousFrom: 'memory' | 'tables' | 'none' };
 }
 
 export interface RecomputerOptions {
@@ -150,15 +150,20 @@ export class Recomputer {
       });
     }
     const batch = (this.s.batchStates!.all(batchId) as (BatchState & { batch_id?: string })[]).map(({ batch_id: _b, ...b }) => b as BatchState);
-    const parts = readParts(this.db, batchId, ['weekly', 'anchors', 'fcr:span', 'fcr:7d', 'fcr:30d', 'forecast', 'scenario', 'variance']);
+    const parts = readParts(this.db, batchId, ['weekly', 'anchors', 'fcr:span', 'forecast', 'scenario', 'variance']);
     const weeks = parts.get('weekly')!.filter((p) => p.key !== '').map((p) => ({ assignment_id: p.key, weeks: p.value as StatesDocument['weekly']['batch'] }));
+    const spanRows = new Map(parts.get('fcr:span')!.map((p) => [p.key, p.value as StatesDocument['fcr']]));
     return {
       format: 'aquamind-site/states@1', engine_version: out.engine_version, batch_id: batchId, as_of: out.as_of,
       // every output: an incremental recompute reuses them for unchanged assignments
       assignments: [...series.values()], batch,
       weekly: { batch: batchPart(parts, 'weekly') ?? [], assignments: weeks },
       anchors: assignmentParts(parts, 'anchors'),
-      fcr: fcrRows(parts, ['span', '7d', '30d']),
+      // span rows as stored, 7- and 30-day rows rebuilt from the states (outputs.ts), in the engine's order
+      fcr: [...series.values()].flatMap((a) => {
+        const span = spanRows.get(a.assignment_id) ?? [];
+        return span.concat(rollingFcrRows(a.assignment_id, a.states));
+      }),
       scenario: batchPart(parts, 'scenario') ?? [], variance: batchPart(parts, 'variance') ?? [],
       forecast: { batch: batchPart(parts, 'forecast') ?? { eta: {}, states: [] }, assignments: assignmentParts(parts, 'forecast') },
       warnings: JSON.parse(out.warnings) as StatesDocument['warnings'],
@@ -284,8 +289,10 @@ export class Recomputer {
     let cleared = false;
     const revision = randomUUID();
     let written: Written = new Map();
+    let statesMs = 0;
     this.db.transaction(() => {
       if (!previous) { this.s.delAllStates!.run(batchId); this.s.delBatchStates!.run(batchId); }
+      const ts0 = performance.now();
       const up = this.s.upState!;
       for (const a of changed.assignments) {
         const cid = containerOf.get(a.assignment_id)!;
@@ -312,6 +319,7 @@ export class Recomputer {
         ub.run(batchId, b.date, b.day_number, b.avg_weight_g, b.population, b.biomass_kg, b.container_count, b.feed_kg, b.growth_kg, b.deaths);
         n++;
       }
+      statesMs = performance.now() - ts0;
       if (states.batch.length === 0) this.s.delBatchStates!.run(batchId);
       else this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
       // parts first: writing batch_outputs of a batch that had none must not find stale parts
@@ -327,7 +335,7 @@ export class Recomputer {
     if (this.cacheLimit > 0) this.remember(batchId, revision, states, inputs, written, prepared);
     const t3 = performance.now();
     return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: t3 - t0,
-      split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, previousFrom } };
+      split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, persistStates: statesMs, previousFrom } };
   }
 
   private failed(batchId: string, asOf: string, dirty: DirtyRow, errors: InputError[], t0: number): RecomputeOutcome {

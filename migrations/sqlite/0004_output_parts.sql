@@ -4,7 +4,8 @@
 -- scenario, variance) were one JSON document per kind, rewritten whole after every edit: ~3 MB for
 -- a sea batch, most of an edit's write time. They are now kept in parts, one per assignment where
 -- the output is per assignment, so a recompute rewrites only the parts that changed.
---   part      weekly | fcr:span | fcr:7d | fcr:30d | anchors | forecast | scenario | variance
+--   part      weekly | fcr:span | anchors | forecast | scenario | variance (the 7- and 30-day FCR
+--             rows are rebuilt from the states' daily feed and growth when read)
 --   key       '' for the batch-level part, else the assignment id
 --   seq       the order of the parts of one kind in the engine's output (assignment order)
 CREATE TABLE batch_output_parts (
