@@ -187,6 +187,7 @@ export function connect(client: Client): void {
   });
   let batchTimer: ReturnType<typeof setTimeout> | null = null;
   client.subscribe('states.fresh', (e) => {
+    perfMark('states-fresh');
     useApp.setState({ lastFresh: new Date().toISOString() });
     const { views } = useApp.getState();
     if (views[e.batch_id]) void reloadBatchView(e.batch_id);

@@ -15,7 +15,7 @@ import { createPortal } from 'react-dom';
 import type { AnchorType } from '../api/outputs';
 import { daysBetween, fmtConf, fmtDate, fmtMonth, fmtWeight, msDate, trim } from '../format';
 import type { SeriesKey } from '../store';
-import { ANCHOR_LABEL, ANCHOR_TYPES, provenance, type ChartData } from './data';
+import { ANCHOR_LABEL, ANCHOR_TYPES, provenance, type ChartData, type ContainerLine } from './data';
 import { linePath, markerPath, whiskerPath, type Pt } from './paths';
 import { markNextFrame, perf, perfMark } from '../perf';
 
@@ -94,7 +94,7 @@ export function GrowthChart(p: GrowthChartProps) {
         </defs>
         <Group left={M.left} top={M.top}>
           <GridRows scale={yScale} width={innerW} tickValues={yTicks} stroke="#e5e8ec" />
-          <Series data={data} series={series} x={x} y={y} containerName={p.containerName} highlight={p.highlight ?? null} />
+          <Series data={data} series={series} x={x} y={y} scaleKey={`${x0}|${x1}|${innerW}|${yDomain.join(',')}|${innerH}|${logScale}`} containerName={p.containerName} highlight={p.highlight ?? null} />
           <AxisLeft
             scale={yScale} tickValues={yTicks} tickFormat={(v) => axis.fmt(Number(v))} label={axis.label}
             labelProps={{ fontSize: 12, fill: '#333', textAnchor: 'middle' }} labelOffset={48} stroke="#9aa0a6" tickStroke="#9aa0a6"
@@ -114,8 +114,18 @@ export function GrowthChart(p: GrowthChartProps) {
 
 type Scale = (v: number) => number;
 
-const Series = memo(function Series({ data, series, x, y, containerName, highlight }: {
-  data: ChartData; series: Record<SeriesKey, boolean>; x: Scale; y: Scale; containerName: (id: string) => string; highlight: string | null;
+/** A container's drawn path, kept with its line while the scales stay the same (a reload of the batch line keeps the lines). */
+const PATHS = new WeakMap<ContainerLine, { key: string; d: string }>();
+function containerPath(c: ContainerLine, x: Scale, y: Scale, key: string): string {
+  const kept = PATHS.get(c);
+  if (kept && kept.key === key) return kept.d;
+  const d = linePath(c.pts, x, y);
+  PATHS.set(c, { key, d });
+  return d;
+}
+
+const Series = memo(function Series({ data, series, x, y, scaleKey, containerName, highlight }: {
+  data: ChartData; series: Record<SeriesKey, boolean>; x: Scale; y: Scale; scaleKey: string; containerName: (id: string) => string; highlight: string | null;
 }) {
   const many = data.containers.length > 0;
   useLayoutEffect(() => {
@@ -129,7 +139,7 @@ const Series = memo(function Series({ data, series, x, y, containerName, highlig
   return (
     <g clipPath="url(#plot-clip)">
       {data.containers.map((c, i) => (
-        <path key={c.assignmentId} d={linePath(c.pts, x, y)} fill="none" stroke={CONTAINER_COLORS[i % CONTAINER_COLORS.length]}
+        <path key={c.assignmentId} d={containerPath(c, x, y, scaleKey)} fill="none" stroke={CONTAINER_COLORS[i % CONTAINER_COLORS.length]}
           strokeWidth={highlight === c.assignmentId ? 2.5 : 1.2} strokeOpacity={highlight && highlight !== c.assignmentId ? 0.25 : 0.85}
           data-series="container" data-container={c.containerId}><title>{containerName(c.containerId)}</title></path>
       ))}

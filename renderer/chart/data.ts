@@ -66,12 +66,7 @@ export function chartData(a: AnalysisView, o: Outputs, drill: Drill): ChartData 
     if (last) forecast.push(last);
     for (const r of fSeries.states) { forecast.push([dateMs(r.date), r.avg_weight_g]); forecastBy.set(r.date, r.avg_weight_g); }
   }
-  const containers: ContainerLine[] = drill === 'all'
-    ? a.assignments.map((s) => ({
-      assignmentId: s.assignment_id, containerId: s.container_id,
-      pts: s.states.filter((st) => st.population > 0).map((st) => [dateMs(st.date), st.avg_weight_g] as Pt),
-    }))
-    : [];
+  const containers: ContainerLine[] = drill === 'all' ? a.assignments.map(containerLine) : [];
   const samples: SamplePoint[] = [];
   const samplesBy = new Map<string, SampleDto[]>();
   for (const s of a.samples) {
@@ -88,17 +83,43 @@ export function chartData(a: AnalysisView, o: Outputs, drill: Drill): ChartData 
     anchors[r.type]?.push([dateMs(r.date), r.measured_g]);
     push(anchorsBy, r.date, r);
   }
-  const statesBy = new Map<string, StateDto[]>();
-  for (const s of a.assignments) {
-    if (single && s.assignment_id !== single) continue;
-    for (const st of s.states) if (st.population > 0) push(statesBy, st.date, st);
-  }
+  const statesBy = statesByDate(a.assignments, single);
   const xs = [actual, scenario, forecast].flatMap((p) => (p.length ? [p[0]![0], p[p.length - 1]![0]] : []));
   return {
     startDate: a.batch.start_date, actual, scenario, forecast, containers, samples, anchors,
     xMin: Math.min(dateMs(a.batch.start_date), ...xs), xMax: Math.max(dateMs(a.batch.start_date) + 86_400_000, ...xs),
     actualBy, scenarioBy, forecastBy, samplesBy, anchorsBy, statesBy, weekly,
   };
+}
+
+/*
+ * Per-container lines and the per-date index are kept with the assignment list they come from: a
+ * reload of the batch line after an edit keeps the list (store.ts), so they are not rebuilt, and
+ * the chart finds the same line objects (and their drawn paths, GrowthChart.tsx) again.
+ */
+const LINES = new WeakMap<AnalysisView['assignments'][number], ContainerLine>();
+function containerLine(s: AnalysisView['assignments'][number]): ContainerLine {
+  let l = LINES.get(s);
+  if (!l) {
+    l = { assignmentId: s.assignment_id, containerId: s.container_id, pts: s.states.filter((st) => st.population > 0).map((st) => [dateMs(st.date), st.avg_weight_g] as Pt) };
+    LINES.set(s, l);
+  }
+  return l;
+}
+const BY_DATE = new WeakMap<AnalysisView['assignments'], Map<string | null, Map<string, StateDto[]>>>();
+function statesByDate(list: AnalysisView['assignments'], single: string | null): Map<string, StateDto[]> {
+  let m = BY_DATE.get(list);
+  if (!m) BY_DATE.set(list, (m = new Map()));
+  let out = m.get(single);
+  if (!out) {
+    out = new Map();
+    for (const s of list) {
+      if (single && s.assignment_id !== single) continue;
+      for (const st of s.states) if (st.population > 0) push(out, st.date, st);
+    }
+    m.set(single, out);
+  }
+  return out;
 }
 
 /** Provenance of one day: per source, the prevailing kind and the biomass-weighted confidence. */

@@ -1,5 +1,6 @@
 /** Batch Growth Analysis: the chart, its controls, callouts, panels, and data entry beside it. */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { StateDto } from '../../backend/api/contract';
 import { chartData, type ChartData } from '../chart/data';
 import { COLORS, GrowthChart, RangeBrush } from '../chart/GrowthChart';
 import { SmallChart, type PanelSeries } from '../chart/SmallChart';
@@ -97,7 +98,7 @@ function ChartArea({ view, drill }: { view: BatchView; drill: string }) {
   const range = useApp((s) => s.range);
   const containers = useApp((s) => s.containers);
   const site = useApp((s) => s.site)!;
-  const [ref, width] = useWidth<HTMLDivElement>(900);
+  const [ref, width] = useWidth<HTMLDivElement>(900, 'growth-analysis');
   const [resetKey, setResetKey] = useState(0);
   const names = useMemo(() => new Map(containers.map((c) => [c.id, c.name])), [containers]);
   const containerName = useCallback((id: string) => names.get(id) ?? id, [names]);
@@ -221,13 +222,7 @@ function Panels({ view, data, width, x0, x1, drill }: { view: BatchView; data: C
       { label: 'Forecast', pts: ahead.map((r) => [dateMs(r.date), r.biomass_kg / bioDiv]), color: COLORS.forecast, kind: 'dashed' },
     ];
     // temperature: biomass-weighted over containers, split by source (measured vs filled in) against the profile
-    const measured: [number, number][] = [], filled: [number, number][] = [];
-    for (const [date, states] of [...data.statesBy.entries()].sort((p, q) => (p[0] < q[0] ? -1 : 1))) {
-      const wsum = states.reduce((s, st) => s + Math.max(st.biomass_kg, 1e-9), 0);
-      const t = states.reduce((s, st) => s + st.temp_c * Math.max(st.biomass_kg, 1e-9), 0) / wsum;
-      const m = states.filter((st) => st.sources.temp === 'measured').length >= states.length / 2;
-      (m ? measured : filled).push([dateMs(date), t]);
-    }
+    const { measured, filled } = temperatureOf(data.statesBy);
     const temp: PanelSeries[] = [
       { label: 'Measured', pts: measured, color: '#c4661f', kind: 'markers' },
       { label: 'Interpolated / profile', pts: filled, color: '#e3b58f', kind: 'markers' },
@@ -272,4 +267,22 @@ export function rollingFcr(rows: readonly { date: string; feed_kg: number; growt
     if (i >= days - 1 && growth > 0 && feed > 0) out.push([dateMs(rows[i]!.date), feed / growth]);
   }
   return out;
+}
+
+/** Biomass-weighted temperature per day, split by source; kept with the per-date index it reads. */
+const TEMPS = new WeakMap<Map<string, StateDto[]>, { measured: [number, number][]; filled: [number, number][] }>();
+function temperatureOf(statesBy: Map<string, StateDto[]>): { measured: [number, number][]; filled: [number, number][] } {
+  let r = TEMPS.get(statesBy);
+  if (!r) {
+    const measured: [number, number][] = [], filled: [number, number][] = [];
+    for (const [date, states] of [...statesBy.entries()].sort((p, q) => (p[0] < q[0] ? -1 : 1))) {
+      const wsum = states.reduce((s, st) => s + Math.max(st.biomass_kg, 1e-9), 0);
+      const t = states.reduce((s, st) => s + st.temp_c * Math.max(st.biomass_kg, 1e-9), 0) / wsum;
+      const m = states.filter((st) => st.sources.temp === 'measured').length >= states.length / 2;
+      (m ? measured : filled).push([dateMs(date), t]);
+    }
+    r = { measured, filled };
+    TEMPS.set(statesBy, r);
+  }
+  return r;
 }
