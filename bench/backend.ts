@@ -165,14 +165,16 @@ async function coldRecompute(path: string, batches: number, log: (l: BenchLine) 
     const r = await be.call('recompute.run', { full: true });
     if (!r.ok) throw new Error(r.error.message);
     await be.call('batch.list', {});
-    const rss = process.memoryUsage().rss;
+    // then the worker loads the batches into memory between requests: the largest RSS over 20 s
+    let rss = process.memoryUsage().rss;
+    for (let i = 0; i < 40; i++) { await new Promise((r) => setTimeout(r, 500)); rss = Math.max(rss, process.memoryUsage().rss); }
     await be.close();
     console.log(JSON.stringify({ rss }));`;
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const m = /\{"rss":(\d+)\}/.exec(child.stdout);
   if (!m) throw new Error(`RSS child failed: ${child.stderr.slice(-2000)}`);
   const rss = Number(m[1]) / 2 ** 20;
-  log({ name: `backend RSS on the ${batches}-batch site after a full recompute (worker)`, value: `${rss.toFixed(0)} MB`, target: '≤ 400 MB', ok: rss <= 400,
+  log({ name: `backend RSS on the ${batches}-batch site: full recompute, then 20 s of the worker loading batches into memory (largest)`, value: `${rss.toFixed(0)} MB`, target: '≤ 400 MB', ok: rss <= 400,
     ratio: batches === 60 ? undefined : 'measured on the smaller site: see the note on extrapolation' });
 }
 
