@@ -37,16 +37,17 @@ async function demoSite(dir: string): Promise<string> {
 async function editLatency(path: string, n: number, log: (l: BenchLine) => void): Promise<void> {
   const be = await createBackend({ dbPath: path, actor: 'bench', init: 'none', recompute: 'worker' });
   await be.idle();
-  // the app has been open for a few seconds before the first edit: the worker has loaded the
+  // the app has been open for 5 s before the first edit: the worker has loaded the
   // batches into memory meanwhile (the very first edit is reported on its own below)
-  await new Promise((r) => setTimeout(r, Number(process.env.BENCH_OPEN_MS ?? 3000)));
+  await new Promise((r) => setTimeout(r, Number(process.env.BENCH_OPEN_MS ?? 5000)));
   const db = be.ctx.db;
   const batchId = (db.prepare("SELECT id FROM batches WHERE id LIKE 'S1-%'").get() as { id: string } | undefined)?.id ?? SEA;
   const live = db.prepare(`SELECT assignment_id, date, avg_weight_g, population FROM assignment_states
     WHERE batch_id = ? AND population > 1000 AND day_number % 7 = 3 ORDER BY date, assignment_id`).all(batchId) as { assignment_id: string; date: string; avg_weight_g: number; population: number }[];
   const mid = live.slice(Math.floor(live.length * 0.25), Math.floor(live.length * 0.9));
   let waiting: { resolve: () => void } | null = null;
-  be.on('states.fresh', (e) => { if (e.batch_id === batchId && waiting) { const w = waiting; waiting = null; w.resolve(); } });
+  let workerMs = 0;
+  be.on('states.fresh', (e) => { if (e.batch_id === batchId && waiting) { workerMs = e.ms; const w = waiting; waiting = null; w.resolve(); } });
   const times: number[] = [];
   const commits: number[] = [];
   const kinds = ['sample', 'mortality', 'feed'] as const;
@@ -64,7 +65,7 @@ async function editLatency(path: string, n: number, log: (l: BenchLine) => void)
     commits.push(performance.now() - t0);
     await fresh;
     times.push(performance.now() - t0);
-    if (process.env.BENCH_DEBUG) console.error(`edit ${i} ${kind} ${s.date} ${(performance.now() - t0).toFixed(1)} ms`);
+    if (process.env.BENCH_DEBUG) console.error(`edit ${i} ${kind} ${s.date} ${(performance.now() - t0).toFixed(1)} ms (commit ${commits[commits.length - 1]!.toFixed(1)}, recompute in the worker ${workerMs.toFixed(1)})`);
     await be.idle();
   }
   await be.close();
