@@ -250,6 +250,7 @@ async function roundTrip(batchId: string): Promise<{ analysis: number }> {
   const p = (window as unknown as PerfWindow).__aquamindPerf!;
   const g = (p.hooks.store.getState() as unknown as { granularity: string }).granularity;
   const t0 = performance.now();
-  await p.hooks.call('analysis.get', { batch_id: batchId, granularity: g, assignments: false });
+  // the same arguments as the reload of the batch line after a save (renderer/store.ts)
+  await p.hooks.call('analysis.get', { batch_id: batchId, granularity: g, assignments: false, fcr_windows: ['span'], forecast_assignments: false });
   return { analysis: performance.now() - t0 };
 }
