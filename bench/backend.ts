@@ -17,7 +17,6 @@ import { performance } from 'node:perf_hooks';
 import { createBackend } from '../backend/core';
 import { importBatchDocument } from '../backend/import-doc';
 import { Recomputer, type RecomputeOutcome } from '../backend/recompute/recompute';
-import { markDirty } from '../backend/recompute/dirty';
 import { addDaysIso, localDate } from '../backend/time';
 import { generateDemoBatch } from '../engine/demo';
 import type { BenchLine } from './engine';
@@ -76,28 +75,30 @@ async function editLatency(path: string, n: number, log: (l: BenchLine) => void)
     target: 'p95 ≤ 50 ms', ok: p95 <= 50 });
 }
 
-/** In-process recomputes of the sea batch after edits, with the load / compute / persist split. */
+/** In-process recomputes of the sea batch after edits (samples, mortality, feed), with the load / compute / persist split. */
 async function editSplit(path: string, n: number, log: (l: BenchLine) => void): Promise<void> {
-  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'none', recompute: 'sync' });
-  await be.idle();
+  // manual: the edits are recomputed by this Recomputer, not by the backend's own scheduler
+  const be = await createBackend({ dbPath: path, actor: 'bench', init: 'none', recompute: 'manual' });
   const db = be.ctx.db;
   const rc = new Recomputer(db, be.ctx.today);
   rc.recompute(SEA); // no-op unless dirty
   const live = db.prepare('SELECT assignment_id, date, avg_weight_g FROM assignment_states WHERE batch_id = ? AND population > 1000 AND day_number % 11 = 5 ORDER BY date').all(SEA) as { assignment_id: string; date: string; avg_weight_g: number }[];
   const outs: RecomputeOutcome[] = [];
-  const mark = { run: (batchId: string, date: string) => markDirty(db, batchId, date, 'growth_samples') };
   // first run fills the in-memory copy; the next ones are what an edit costs
   for (let i = 0; i <= n; i++) {
     const s = live[Math.floor(live.length * (0.3 + 0.5 * (i / n)))]!;
-    be.ctx.db.prepare('INSERT INTO growth_samples (id, batch_id, assignment_id, date, sample_size, avg_weight_g) VALUES (?, ?, ?, ?, 30, ?)')
-      .run(`bench-${i}-${Date.now()}`, SEA, s.assignment_id, s.date, s.avg_weight_g * 1.03);
-    mark.run(SEA, s.date);
+    const kind = i % 3;
+    const r = kind === 0
+      ? await be.call('sample.record', { batch_id: SEA, assignment_id: s.assignment_id, date: s.date, sample_size: 30, avg_weight_g: s.avg_weight_g * 1.03 })
+      : kind === 1 ? await be.call('mortality.record', { batch_id: SEA, assignment_id: s.assignment_id, date: s.date, count: 3 })
+        : await be.call('feed.record', { batch_id: SEA, assignment_id: s.assignment_id, date: s.date, kg: 1 });
+    if (!r.ok) throw new Error(`bench edit failed: ${JSON.stringify(r.error)}`);
     const o = rc.recompute(SEA)!;
     if (i > 0) outs.push(o);
   }
   await be.close();
   const med = (f: (o: RecomputeOutcome) => number) => median(outs.map(f));
-  log({ name: 'edit recompute split (in-process, median): load inputs / engine / write', value: `${ms(med((o) => o.split!.load))} / ${ms(med((o) => o.split!.compute))} / ${ms(med((o) => o.split!.persist))}`,
+  log({ name: 'edit recompute split (in-process, median of samples, mortality and feed): load inputs / engine / write', value: `${ms(med((o) => o.split!.load))} / ${ms(med((o) => o.split!.compute))} / ${ms(med((o) => o.split!.persist))}`,
     ratio: `total ${ms(med((o) => o.ms))}; previous states from ${outs[0]?.split?.previousFrom}; ${Math.round(med((o) => o.changed_states))} states written` });
 }
 

@@ -7,13 +7,15 @@
 const MS_HOUR = 3_600_000;
 const MS_DAY = 86_400_000;
 
+/** Answers per zone name: building a DateTimeFormat to find out costs ~0.7 ms, on every prepare. */
+const validZones = new Map<string, boolean>();
 export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+  let ok = validZones.get(tz);
+  if (ok === undefined) {
+    try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); ok = true; } catch { ok = false; }
+    if (validZones.size < 1000) validZones.set(tz, ok);
   }
+  return ok;
 }
 
 export class LocalDayResolver {

@@ -19,7 +19,12 @@ export interface BuildOptions {
   readings?: 'raw' | 'sums';
 }
 
-export interface BatchInputs { doc: BatchDocument; readings: ReadingAggregator | null }
+export interface BatchInputs {
+  doc: BatchDocument;
+  readings: ReadingAggregator | null;
+  /** The last event (local rowid of `events`) whose projection these inputs include. */
+  eventMark?: number;
+}
 
 /**
  * Inputs loaded before, and which lists changed since (batch-document list names, or 'temperature'
@@ -64,8 +69,56 @@ export function buildBatchDocument(db: Database.Database, batchId: string, opts:
 /** Per measurement kind: the columns the document takes, in a fixed order (rows read raw). */
 const KIND_SQL = new Map(MEASUREMENTS.filter((k) => !k.containerLevel).map((k) => {
   const cols = [...(k.docHasId ? ['id'] : []), ...k.docFields];
-  return [k.docList, { k, cols, types: cols.map((c) => (c === 'id' ? 'text' : k.cols[c]!)), sql: `SELECT ${cols.join(', ')} FROM ${k.table} WHERE batch_id = ? AND voided = 0 ORDER BY date, id` }] as const;
+  return [k.docList, {
+    k, cols, types: cols.map((c) => (c === 'id' ? 'text' : k.cols[c]!)),
+    sql: `SELECT ${cols.join(', ')} FROM ${k.table} WHERE batch_id = ? AND voided = 0 ORDER BY date, id`,
+    // the same columns of given records, whatever their batch and state (for patching a kept list)
+    byId: (n: number) => `SELECT ${cols.join(', ')}, batch_id AS "__batch", voided AS "__voided" FROM ${k.table} WHERE id IN (${Array(n).fill('?').join(', ')})`,
+  }] as const;
 }));
+
+function rowObject(cols: readonly string[], types: readonly string[], r: readonly unknown[]): Row {
+  const o: Row = {};
+  for (let i = 0; i < cols.length; i++) {
+    const v = r[i];
+    if (v === null) continue;
+    const t = types[i];
+    o[cols[i]!] = t === 'bool' || t === 'json' ? fromColumn(t as 'bool' | 'json', v) : v;
+  }
+  return o;
+}
+
+/** At most this many changed records are patched into a kept list; more, and it is read again. */
+const PATCH_LIMIT = 200;
+
+/**
+ * A kept list with the records changed since `mark` (found through their events) read again:
+ * removed where they left the batch or were voided, inserted at their (date, id) place otherwise.
+ * Null when too many changed to be worth it.
+ */
+function patchedList(db: Database.Database, batchId: string, spec: NonNullable<ReturnType<typeof KIND_SQL.get>>, kept: Row[], mark: number): Row[] | null {
+  const ids = (stmt(db, 'SELECT DISTINCT entity_id FROM events WHERE rowid > ? AND entity_type = ? LIMIT ?').raw().all(mark, spec.k.entity, PATCH_LIMIT + 1) as [string][]).map((r) => r[0]);
+  if (ids.length > PATCH_LIMIT) return null;
+  if (ids.length === 0) return kept;
+  const changed = new Set(ids);
+  const out = kept.filter((r) => !changed.has(r.id as string));
+  const n = spec.cols.length;
+  const rows = stmt(db, spec.byId(ids.length)).raw().all(...ids) as unknown[][];
+  const key = (r: Row) => `${r.date as string}\u0000${r.id as string}`;
+  for (const r of rows) {
+    if (r[n] !== batchId || r[n + 1] !== 0) continue;
+    const o = rowObject(spec.cols, spec.types, r);
+    // binary search for the (date, id) place, as ORDER BY date, id puts it
+    const k = key(o);
+    let lo = 0, hi = out.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (key(out[mid]!) < k) lo = mid + 1; else hi = mid; }
+    out.splice(lo, 0, o);
+  }
+  // Every write goes through events and the projector; a row count that disagrees means one did
+  // not (a tool writing the table directly): read the list again rather than trust the patch.
+  const count = (stmt(db, `SELECT count(*) AS n FROM ${spec.k.table} WHERE batch_id = ? AND voided = 0`).get(batchId) as { n: number }).n;
+  return count === out.length ? out : null;
+}
 
 export function loadBatchInputs(db: Database.Database, batchId: string, opts: BuildOptions, reuse?: InputReuse): BatchInputs | null {
   const batch = stmt(db, 'SELECT * FROM batches WHERE id = ? AND voided = 0').get(batchId) as Row | undefined;
@@ -78,25 +131,19 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
   const lists: Record<string, Row[]> = {};
   const containerIds = new Set(assignments.map((a) => a.container_id as string));
   const before = reuse?.inputs.doc as unknown as Record<string, Row[] | undefined> | undefined;
-  for (const { k, cols, types, sql } of KIND_SQL.values()) {
-    const kept = before && !reuse!.changed.has(k.docList) ? before[k.docList] : undefined;
+  const mark = reuse?.inputs.eventMark;
+  for (const spec of KIND_SQL.values()) {
+    const { k, cols, types, sql } = spec;
+    let kept = before && !reuse!.changed.has(k.docList) ? before[k.docList] : undefined;
+    // a changed list is patched with its changed records when the kept one has an event mark
+    if (!kept && before?.[k.docList] && mark !== undefined && k.docHasId) kept = patchedList(db, batchId, spec, before[k.docList]!, mark) ?? undefined;
     if (kept) {
       lists[k.docList] = kept;
       if (k.docList === 'feed') for (const r of kept) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
       continue;
     }
     const rows = stmt(db, sql).raw().all(batchId) as unknown[][];
-    const n = cols.length;
-    lists[k.docList] = rows.map((r) => {
-      const o: Row = {};
-      for (let i = 0; i < n; i++) {
-        const v = r[i];
-        if (v === null) continue;
-        const t = types[i];
-        o[cols[i]!] = t === 'bool' || t === 'json' ? fromColumn(t, v) : v;
-      }
-      return o;
-    });
+    lists[k.docList] = rows.map((r) => rowObject(cols, types, r));
     if (k.docList === 'feed') for (const r of lists.feed!) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
   }
   const cids = [...containerIds].sort();
@@ -139,7 +186,8 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
     assignments: assignments.map((a) => ({ id: a.id as string, container_id: a.container_id as string, ...(a.stage != null ? { stage: a.stage as string } : {}) })),
     ...(lists as unknown as Partial<BatchDocument>),
   };
-  return { doc, readings };
+  const eventMark = (stmt(db, 'SELECT max(rowid) AS m FROM events').get() as { m: number | null }).m ?? 0;
+  return { doc, readings, eventMark };
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
