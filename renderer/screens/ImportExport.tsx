@@ -105,6 +105,7 @@ function ImportCard() {
       {preview && (
         <div data-testid="import-preview">
           <p className="small">{preview.total_rows.toLocaleString('en-GB')} rows: <b>{preview.good_rows.toLocaleString('en-GB')} good</b>, <span className={preview.bad_rows ? 'bad' : ''}>{preview.bad_rows.toLocaleString('en-GB')} with problems</span>, {preview.skipped_rows.toLocaleString('en-GB')} skipped.</p>
+          <MappedRows rows={preview.rows} />
           {preview.problems.length > 0 && <ProblemList problems={preview.problems} />}
         </div>
       )}
@@ -115,6 +116,28 @@ function ImportCard() {
         </div>
       )}
     </div>
+  );
+}
+
+const FIELD_LABEL: Record<string, string> = { value: 'value (°C)', mean_c: 'mean (°C)', kg: 'feed (kg)' };
+
+/** The first rows as the mapping reads them (what will be written), so a wrong column shows at once. */
+function MappedRows({ rows }: { rows: { row: number; values: Record<string, unknown>; problems: { message: string }[] }[] }) {
+  if (rows.length === 0) return null;
+  const fields = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
+  const show = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'number' ? v.toLocaleString('en-GB', { maximumFractionDigits: 3 }) : String(v));
+  return (
+    <table className="mapped-rows small" data-testid="import-mapped-rows">
+      <caption>First {rows.length} rows as they will be imported</caption>
+      <thead><tr><th>row</th>{fields.map((f) => <th key={f}>{FIELD_LABEL[f] ?? f}</th>)}<th>problems</th></tr></thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.row} className={r.problems.length ? 'bad' : undefined}>
+            <td>{r.row}</td>{fields.map((f) => <td key={f}>{show(r.values[f])}</td>)}<td>{r.problems.map((p) => p.message).join('; ')}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -220,6 +220,12 @@ d(`the app in Chromium${browser.path ? '' : ` (skipped: ${browser.reason})`}`, (
     await preview.waitFor();
     expect(await preview.innerText()).toMatch(/4 good/);
     expect(await preview.innerText()).toMatch(/row 6/);
+    // the first rows as the mapping reads them, the bad one marked
+    const mapped = page.getByTestId('import-mapped-rows');
+    expect(await mapped.locator('tbody tr').count()).toBe(5);
+    expect(await mapped.locator('thead').innerText()).toMatch(/timestamp/);
+    expect(await mapped.locator('tbody tr').first().innerText()).toContain(c!.id);
+    expect(await mapped.locator('tbody tr.bad').count()).toBe(1);
     await page.screenshot({ path: shotPath('11-import-preview'), fullPage: true });
     await page.getByTestId('import-commit').click();
     await expect.poll(() => page.getByTestId('import-result').innerText(), { timeout: 20_000 }).toMatch(/Imported 4 rows/);
