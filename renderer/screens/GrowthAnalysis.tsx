@@ -238,7 +238,7 @@ function Panels({ view, data, width, x0, x1, drill }: { view: BatchView; data: C
       { label: byWeek ? '4-week FCR' : '30-day FCR', pts: rollingFcr(fcrRows, byWeek ? 4 : 30), color: '#7b3fa0', kind: 'line' },
     ];
     const resid: PanelSeries[] = [{ label: 'Measured − model at anchors', pts: o.anchors.filter((r) => (single ?? r.assignment_id) === r.assignment_id).map((r) => [dateMs(r.date), r.residual_pct]), color: '#7b3fa0', kind: 'markers' }];
-    const kf: PanelSeries[] = [{ label: 'Samples', pts: a.samples.filter((s) => s.condition_factor !== null).map((s) => [dateMs(s.date), s.condition_factor!]), color: COLORS.samples, kind: 'markers' }];
+    const kf: PanelSeries[] = [{ label: 'Samples', pts: a.samples.filter((s) => s.condition_factor !== null && (single ?? s.assignment_id) === s.assignment_id).map((s) => [dateMs(s.date), s.condition_factor!]), color: COLORS.samples, kind: 'markers' }];
     const fcrHidden = span.filter((r) => r.fcr! > 3).length;
     return { pop, bio, bioUnit: bioDiv === 1000 ? 't' : 'kg', temp, fcr, resid, kf, fcrHidden };
   }, [a, o, data, single]);
