@@ -26,6 +26,20 @@ import type { AnyDb, ServerDb } from './db';
 import { KeyedMutex, SiteReplica } from './replica';
 import type { Recomputer } from '../../backend/recompute/recompute';
 
+/** The state columns the replica's rows carry, with their PostgreSQL types (migrations/server 0001). */
+const ASSIGNMENT_STATE_COLS: [string, string][] = [
+  ['assignment_id', 'text'], ['date', 'date'], ['batch_id', 'text'], ['container_id', 'text'], ['day_number', 'integer'], ['stage', 'text'],
+  ['avg_weight_g', 'double precision'], ['population', 'bigint'], ['biomass_kg', 'double precision'], ['temp_c', 'double precision'],
+  ['deaths', 'double precision'], ['feed_kg', 'double precision'], ['growth_kg', 'double precision'], ['anchor_type', 'text'],
+  ['count_deviation', 'double precision'], ['mortality_carry', 'double precision'], ['src_weight', 'text'], ['src_temp', 'text'],
+  ['src_mortality', 'text'], ['src_feed', 'text'], ['conf_weight', 'double precision'], ['conf_temp', 'double precision'],
+  ['conf_mortality', 'double precision'], ['conf_feed', 'double precision'], ['conf_overall', 'double precision'],
+];
+const BATCH_STATE_COLS: [string, string][] = [
+  ['date', 'date'], ['day_number', 'integer'], ['avg_weight_g', 'double precision'], ['population', 'bigint'], ['biomass_kg', 'double precision'],
+  ['container_count', 'integer'], ['feed_kg', 'double precision'], ['growth_kg', 'double precision'], ['deaths', 'double precision'],
+];
+
 export interface ServerOptions {
   db: ServerDb;
   clock?: () => Date;
@@ -386,11 +400,17 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
       await db.transaction().execute(async (tx) => {
         await sql`DELETE FROM assignment_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
         await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
-        for (let i = 0; i < assignRows.length; i += 400) {
-          await tx.insertInto('assignment_states').values(assignRows.slice(i, i + 400).map((r) => ({ ...r, site_id: siteId, engine_version: ENGINE_VERSION, last_server_seq: lastSeq }))).execute();
+        // one statement per table, the rows as one JSON parameter (as the event insert does): a
+        // batch's ~5,000 state rows were 13 multi-row INSERTs of ~10,000 bound values each
+        if (assignRows.length) {
+          await sql`INSERT INTO assignment_states (${sql.raw(ASSIGNMENT_STATE_COLS.map(([c]) => c).join(', '))}, site_id, engine_version, last_server_seq)
+            SELECT ${sql.raw(ASSIGNMENT_STATE_COLS.map(([c]) => `x.${c}`).join(', '))}, ${siteId}, ${ENGINE_VERSION}, ${lastSeq}
+            FROM json_to_recordset(${JSON.stringify(assignRows)}::json) AS x(${sql.raw(ASSIGNMENT_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})`.execute(tx);
         }
-        for (let i = 0; i < batchRows.length; i += 400) {
-          await tx.insertInto('batch_states').values(batchRows.slice(i, i + 400).map((r) => ({ ...r, batch_id: o.batch_id, site_id: siteId, engine_version: ENGINE_VERSION, last_server_seq: lastSeq }))).execute();
+        if (batchRows.length) {
+          await sql`INSERT INTO batch_states (${sql.raw(BATCH_STATE_COLS.map(([c]) => c).join(', '))}, batch_id, site_id, engine_version, last_server_seq)
+            SELECT ${sql.raw(BATCH_STATE_COLS.map(([c]) => `x.${c}`).join(', '))}, ${o.batch_id}, ${siteId}, ${ENGINE_VERSION}, ${lastSeq}
+            FROM json_to_recordset(${JSON.stringify(batchRows)}::json) AS x(${sql.raw(BATCH_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})`.execute(tx);
         }
         await sql`INSERT INTO batch_outputs (site_id, batch_id, engine_version, as_of, last_server_seq, computed_at, states_sha256, ok, errors, warnings)
           VALUES (${siteId}, ${o.batch_id}, ${ENGINE_VERSION}, ${o.as_of}, ${lastSeq}, ${computedAt}, ${digest}, ${o.ok}, ${JSON.stringify(o.errors)}, ${warnings})
