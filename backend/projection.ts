@@ -8,6 +8,9 @@ import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_L
 import { formatIsoDate, LocalDayResolver, ReadingAggregator, timestampLocalDay } from '../engine/index';
 import { ALL_INPUTS, TEMPERATURE_INPUTS, markDirty } from './recompute/dirty';
 
+/** Bulk temperature readings per INSERT statement (6 values each: well under SQLite's 32,766 parameters). */
+const READING_ROWS = 64;
+
 /** The from-date meaning "recompute from scratch". */
 export const FULL = '0000-01-01';
 
@@ -19,6 +22,11 @@ export class Projector {
     let s = this.stmts.get(sql);
     if (!s) { s = this.db.prepare(sql); this.stmts.set(sql, s); }
     return s;
+  }
+
+  /** INSERT of `rows` bulk readings in one statement (prepared once per size). */
+  private readingInsert(rows: number): Database.Statement {
+    return this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event, bulk) VALUES ${Array(rows).fill('(?, NULL, ?, ?, ?, ?, ?, 1)').join(', ')}`);
   }
 
   markDirty(batchId: string, fromDate: string, inputs: string = ALL_INPUTS): void {
@@ -102,19 +110,25 @@ export class Projector {
       if (kindName === 'recorded') {
         const tz = this.siteTz();
         const cid = payload.container_id as string;
-        const ins = this.st('INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, 1)');
         // bulk rows skip the per-row trigger: their day sums are added here, once per day (migration 0005)
         const days = new Map<string, { sum: number; n: number; lone: number }>();
         let min: string | null = null;
-        (payload.readings as { timestamp: string; value: number }[]).forEach((r, i) => {
+        const readings = payload.readings as { timestamp: string; value: number }[];
+        // rows go in groups of READING_ROWS per statement: a logger's log is thousands of rows, and
+        // the cost of one statement run is most of a row's
+        const group = this.readingInsert(READING_ROWS);
+        const args: unknown[] = [];
+        readings.forEach((r, i) => {
           const d = this.readingDate(tz, r.timestamp);
           if (min === null || d < min) min = d;
-          ins.run(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
+          args.push(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
+          if (args.length === READING_ROWS * 6) { group.run(...args); args.length = 0; }
           if (!(r.value >= -3 && r.value <= 40)) return; // the engine drops it
           const x = days.get(d);
           if (x) { x.sum += ReadingAggregator.fixed(r.value); x.n++; }
           else days.set(d, { sum: ReadingAggregator.fixed(r.value), n: 1, lone: r.value });
         });
+        if (args.length) this.readingInsert(args.length / 6).run(...args);
         const up = this.st(`INSERT INTO temperature_reading_days (container_id, date, sum, n, lone) VALUES (?, ?, ?, ?, ?)
           ON CONFLICT (container_id, date) DO UPDATE SET sum = sum + excluded.sum, n = n + excluded.n, lone = NULL`);
         for (const [d, x] of days) up.run(cid, d, x.sum, x.n, x.n === 1 ? x.lone : null);
