@@ -4,7 +4,7 @@
  * Ids may be prefixed so several documents with the same ids can live in one site.
  */
 import { validate, type BatchDocument } from '../engine/index';
-import { MEASUREMENTS } from './kinds';
+import { MEASUREMENTS, type MeasurementKind } from './kinds';
 import { TEMPERATURE_LOG, STAGE_TABLE } from './kinds';
 import { exists, fail, type Ctx, type WriteEvent } from './handlers/context';
 
@@ -76,18 +76,23 @@ export function importBatchDocument(ctx: Ctx, raw: unknown, opts: ImportOptions 
     list.forEach((r, i) => {
       const id = k.docHasId ? P(r.id as string)! : ctx.uuid();
       if (k.docHasId && exists(ctx.db, k.table, id)) fail('conflict', `${k.docList}[${i}].id`, `${k.entity} ${id} already exists`);
-      const payload: Record<string, unknown> = k.containerLevel ? {} : { batch_id: batchId };
-      for (const f of k.docFields) {
-        let v = r[f];
-        if (v === undefined) continue;
-        if ((f.endsWith('assignment_id') || f === 'container_id') && typeof v === 'string') v = P(v);
-        payload[f] = v;
-      }
-      events.push({ entityType: k.entity, entityId: id, kind: 'recorded', occurredAt: (r.date as string | undefined) ?? '', payload });
+      events.push({ entityType: k.entity, entityId: id, kind: 'recorded', occurredAt: (r.date as string | undefined) ?? '', payload: recordPayload(k, r, batchId, P) });
     });
   }
   progress({ phase: 'write', done: 0, total: events.length });
   const w = ctx.write(events);
   progress({ phase: 'write', done: events.length, total: events.length });
   return { batch_id: batchId, events: w.events.length, batch_ids: w.batchIds };
+}
+
+/** The `recorded` payload of a batch-document record: its fields, ids given the import's prefix. */
+export function recordPayload(k: MeasurementKind, r: Record<string, unknown>, batchId: string, prefix: (id: string) => string | null | undefined): Record<string, unknown> {
+  const payload: Record<string, unknown> = k.containerLevel ? {} : { batch_id: batchId };
+  for (const f of k.docFields) {
+    let v = r[f];
+    if (v === undefined) continue;
+    if ((f.endsWith('assignment_id') || f === 'container_id') && typeof v === 'string') v = prefix(v);
+    payload[f] = v;
+  }
+  return payload;
 }

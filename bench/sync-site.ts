@@ -12,6 +12,7 @@ import { EventAppender, ensureDevice, type StoredEvent } from '../backend/events
 import { createUuidV7 } from '../backend/events/uuidv7';
 import { MEASUREMENTS, STAGE_TABLE, TEMPERATURE_LOG } from '../backend/kinds';
 import { Projector } from '../backend/projection';
+import { recordPayload } from '../backend/import-doc';
 import { emptySite } from '../backend/site-init';
 import { addDaysIso } from '../backend/time';
 import { DEMO_STAGES, generateDemoBatch } from '../engine/demo/index';
@@ -76,14 +77,7 @@ export function siteEvents(siteId: string, total: number, today: string, seed = 
       }
       list.forEach((r, i) => {
         const id = k.docHasId ? P(r.id as string)! : `${px}${k.entity}-${i}`;
-        const payload: Record<string, unknown> = k.containerLevel ? {} : { batch_id: batchId };
-        for (const f of k.docFields) {
-          let v = r[f];
-          if (v === undefined) continue;
-          if ((f.endsWith('assignment_id') || f === 'container_id') && typeof v === 'string') v = P(v);
-          payload[f] = v;
-        }
-        daily.push({ entityType: k.entity, entityId: id, kind: 'recorded', occurredAt: (r.date as string | undefined) ?? today, payload, order: order++ });
+        daily.push({ entityType: k.entity, entityId: id, kind: 'recorded', occurredAt: (r.date as string | undefined) ?? today, payload: recordPayload(k, r, batchId, P), order: order++ });
       });
     }
   }
