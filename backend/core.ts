@@ -19,6 +19,7 @@ import { syncHandlers } from './handlers/sync';
 import { createSyncHost, type SyncHostOptions } from './sync-host';
 import { Projector } from './projection';
 import { syncScheduler, workerScheduler, type Scheduler } from './recompute/scheduler';
+import { markStale } from './recompute/recompute';
 import { localDate } from './time';
 import { createSite, type SiteInit } from './site-init';
 
@@ -29,6 +30,8 @@ export interface BackendOptions {
   deviceId?: string;
   /** 'manual': nothing recomputes until idle() or recompute.run (bulk imports, benchmarks). */
   recompute?: 'sync' | 'worker' | 'manual';
+  /** How often the site's date is checked for midnight (ms; tests shorten it). */
+  dayCheckMs?: number;
   /** What a database without a site gets: the demo site (default), an empty site, or nothing. */
   init?: SiteInit | 'none';
   /** Progress of the first-run demo import. */
@@ -118,11 +121,16 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     ? workerScheduler(opts.dbPath, today, clock, emit)
     : syncScheduler(db, today, clock, emit, mode === 'manual');
   // resume: batches left dirty by a crash, and batches computed for another day
-  if (site()) {
-    const { Recomputer } = await import('./recompute/recompute');
-    new Recomputer(db, today, clock).markStale();
-  }
+  if (site()) markStale(db, today());
   scheduler.kick();
+  // past the site's midnight the Actual reaches a new day: every batch is computed again for it
+  let day = today();
+  const midnight = setInterval(() => {
+    if (closed || !site() || today() === day) return;
+    day = today();
+    if (markStale(db, day) > 0) scheduler?.kick();
+  }, opts.dayCheckMs ?? 60_000);
+  midnight.unref();
 
   const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers, ...csvHandlers, ...syncHandlers };
   let closed = false;
@@ -164,6 +172,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(midnight);
       await ctx.sync?.close();
       await scheduler?.close();
       conn.close();

@@ -5,7 +5,8 @@ import type {
 import { MEASUREMENT_BY_METHOD } from '../kinds';
 import { FULL } from '../projection';
 import { markDirty } from '../recompute/dirty';
-import { assignmentParts, batchPart, fcrRows, readParts, rollingFcrRows, type PartName } from '../recompute/outputs';
+import { assignmentParts, batchPart, fcrInEngineOrder, readParts, type PartName } from '../recompute/outputs';
+import type { FcrRow } from '../../engine/index';
 import { daysBetween } from '../time';
 import { exists, fail, type Ctx, type HandlerMap } from './context';
 import { containerDto } from './site';
@@ -39,22 +40,17 @@ function assignmentColumns(ctx: Ctx, batchId: string, from: string, to: string):
   return out;
 }
 
-/** FCR rows of the asked windows, per assignment: span rows as stored, 7- and 30-day rows from the daily states. */
-function fcrOf(ctx: Ctx, batchId: string, parts: Map<PartName, { key: string; value: unknown }[]>, windows: readonly ('span' | '7d' | '30d')[]): unknown[] {
-  const span = fcrRows<{ assignment_id: string; window: string }>(parts, windows.includes('span') ? ['span'] : []);
-  const rolling = new Set<string>(windows.filter((w) => w !== 'span'));
-  if (rolling.size === 0) return span;
-  const days = ctx.db.prepare('SELECT assignment_id, date, feed_kg, growth_kg FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date').all(batchId) as { assignment_id: string; date: string; feed_kg: number; growth_kg: number }[];
-  const byAssignment = new Map<string, typeof days>();
-  for (const d of days) { const l = byAssignment.get(d.assignment_id); if (l) l.push(d); else byAssignment.set(d.assignment_id, [d]); }
-  const spanOf = new Map<string, unknown[]>();
-  for (const r of span) { const l = spanOf.get(r.assignment_id); if (l) l.push(r); else spanOf.set(r.assignment_id, [r]); }
-  const out: unknown[] = [];
-  for (const [id, states] of byAssignment) {
-    for (const r of spanOf.get(id) ?? []) out.push(r);
-    for (const r of rollingFcrRows(id, states)) if (rolling.has(r.window)) out.push(r);
+/** FCR rows of the asked windows in the engine's order: span rows as stored, 7- and 30-day rows from the daily states. */
+function fcrOf(ctx: Ctx, batchId: string, parts: Map<PartName, { key: string; value: unknown }[]>, windows: readonly ('span' | '7d' | '30d')[]): FcrRow[] {
+  const wanted = new Set(windows);
+  const span = new Map((parts.get('fcr:span') ?? []).map((p) => [p.key, p.value as FcrRow[]]));
+  if (!wanted.has('7d') && !wanted.has('30d')) return fcrInEngineOrder(span, [...span.keys()].map((k) => [k, []]), wanted);
+  const byAssignment = new Map<string, { date: string; feed_kg: number; growth_kg: number }[]>();
+  for (const d of ctx.db.prepare('SELECT assignment_id, date, feed_kg, growth_kg FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date').all(batchId) as { assignment_id: string; date: string; feed_kg: number; growth_kg: number }[]) {
+    const l = byAssignment.get(d.assignment_id);
+    if (l) l.push(d); else byAssignment.set(d.assignment_id, [d]);
   }
-  return out;
+  return fcrInEngineOrder(span, byAssignment, wanted);
 }
 
 function batchErrors(ctx: Ctx, batchId: string) {
@@ -161,12 +157,27 @@ export const queryHandlers: HandlerMap = {
     const from = a.from ?? (b.start_date as string);
     const to = a.to ?? ((out?.as_of as string | undefined) ?? ctx.today());
     if (from > to) fail('invalid', 'from', `from ${from} is after to ${to}`);
+    const windows = (a.fcr_windows ?? ['span', '7d', '30d']) as ('span' | '7d' | '30d')[];
+    const head = {
+      batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
+      as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,
+      computed_at: (out?.computed_at as string | undefined) ?? null, stale: isStale(ctx, a.batch_id), errors: batchErrors(ctx, a.batch_id),
+      range: { from, to },
+    };
+    if (a.only_assignments) {
+      // the per-assignment parts only (states, forecasts, 7- and 30-day FCR): the caller has the batch's own from a first call
+      const parts = out ? readParts(ctx.db, a.batch_id, a.forecast_assignments === false ? [] : ['forecast']) : new Map<PartName, { key: string; value: unknown }[]>();
+      return {
+        ...head, samples: [], scenario: [], actual: { granularity: 'daily', rows: [] }, assignments: assignmentColumns(ctx, a.batch_id, from, to),
+        forecast: out ? { batch: { eta: {}, states: [] }, assignments: assignmentParts(parts, 'forecast') } : null, variance: [], eta: {}, anchors: [],
+        fcr: fcrOf(ctx, a.batch_id, parts, windows.filter((w) => w !== 'span')), warnings: [],
+      };
+    }
     const assignments = ctx.db.prepare('SELECT id, container_id FROM assignments WHERE batch_id = ?').all(a.batch_id) as Row[];
     const containerOf = new Map(assignments.map((r) => [r.id as string, r.container_id as string]));
     const samples = (ctx.db.prepare('SELECT * FROM growth_samples WHERE batch_id = ? AND voided = 0 AND date >= ? AND date <= ? ORDER BY date, id').all(a.batch_id, from, to) as Row[])
       .map((r) => sampleDto(r, containerOf));
     // the stored output parts this call needs: per-assignment parts only with the drilldown
-    const windows = (a.fcr_windows ?? ['span', '7d', '30d']) as ('span' | '7d' | '30d')[];
     const withForecasts = a.forecast_assignments !== false;
     const names: PartName[] = ['scenario', 'variance', 'anchors', 'forecast', ...(windows.includes('span') ? ['fcr:span' as const] : []), ...(a.granularity === 'weekly' ? ['weekly' as const] : [])];
     const parts = out ? readParts(ctx.db, a.batch_id, names) : new Map<PartName, { key: string; value: unknown }[]>();
@@ -179,22 +190,8 @@ export const queryHandlers: HandlerMap = {
     const perAssignment: Analysis['assignments'] = a.assignments !== false ? assignmentColumns(ctx, a.batch_id, from, to) : [];
     const forecastBatch = batchPart<{ eta: Record<string, string> }>(parts, 'forecast');
     const forecast = out && forecastBatch ? { batch: forecastBatch, assignments: assignmentParts(parts, 'forecast') } : null;
-    if (a.only_assignments) {
-      // the per-assignment parts only: the caller has the batch's own from a first call
-      return {
-        batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
-        as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,
-        computed_at: (out?.computed_at as string | undefined) ?? null, stale: isStale(ctx, a.batch_id), errors: batchErrors(ctx, a.batch_id),
-        range: { from, to }, samples: [], scenario: [], actual: { granularity: 'daily', rows: [] }, assignments: perAssignment,
-        forecast: forecast ? { batch: { eta: {}, states: [] }, assignments: forecast.assignments } : null, variance: [], eta: {}, anchors: [],
-        fcr: fcrOf(ctx, a.batch_id, parts, windows.filter((w) => w !== 'span')), warnings: [],
-      };
-    }
     return {
-      batch: { id: b.id as string, name: b.name as string, start_date: b.start_date as string, scenario_id: (b.scenario_id as string | null) ?? null },
-      as_of: (out?.as_of as string | undefined) ?? null, engine_version: (out?.engine_version as string | undefined) ?? null,
-      computed_at: (out?.computed_at as string | undefined) ?? null, stale: isStale(ctx, a.batch_id), errors: batchErrors(ctx, a.batch_id),
-      range: { from, to }, samples,
+      ...head, samples,
       scenario: inRange(batchPart<{ date: string }[]>(parts, 'scenario') ?? [], from, to),
       actual, assignments: perAssignment, forecast,
       variance: inRange(batchPart<{ date: string }[]>(parts, 'variance') ?? [], from, to),

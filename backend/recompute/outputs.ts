@@ -50,13 +50,21 @@ export function partsOf(s: StatesDocument): Part[] {
 }
 
 /**
- * The 7- and 30-day FCR rows of an assignment from its daily states, exactly as the engine makes
- * them (the same function over the same feed and growth numbers).
+ * FCR rows of the asked windows in the engine's order (per assignment: span, 7-day, 30-day): span
+ * rows as stored, 7- and 30-day rows rebuilt from the daily states with the engine's own function
+ * over the same feed and growth numbers, so they equal what it made.
  */
-export function rollingFcrRows(assignmentId: string, states: readonly { date: string; feed_kg: number; growth_kg: number }[]): FcrRow[] {
-  if (states.length === 0) return [];
-  const rows = fcrWindows(assignmentId, 0, states.map((s) => s.date), states.map((s) => s.feed_kg), states.map((s) => s.growth_kg), []);
-  return rows.filter((r) => r.window !== 'span');
+export function fcrInEngineOrder(
+  span: ReadonlyMap<string, readonly FcrRow[]>, states: Iterable<[string, readonly { date: string; feed_kg: number; growth_kg: number }[]]>,
+  windows: ReadonlySet<'span' | '7d' | '30d'>,
+): FcrRow[] {
+  const out: FcrRow[] = [];
+  for (const [id, days] of states) {
+    if (windows.has('span')) for (const r of span.get(id) ?? []) out.push(r);
+    if (days.length === 0 || (!windows.has('7d') && !windows.has('30d'))) continue;
+    for (const r of fcrWindows(id, 0, days.map((d) => d.date), days.map((d) => d.feed_kg), days.map((d) => d.growth_kg), [])) if (r.window !== 'span' && windows.has(r.window)) out.push(r);
+  }
+  return out;
 }
 
 /** The written-parts record of a document read back from the tables. */
@@ -87,34 +95,33 @@ function json(v: object): string {
 
 /**
  * Writes the parts that differ from `last` (all of them when `last` is null, after deleting the
- * batch's old parts) and deletes parts that no longer exist. Returns what is now written, and how
- * many parts were written. Runs inside the caller's transaction.
+ * batch's old parts) and deletes parts that no longer exist. Returns what is now written. Runs
+ * inside the caller's transaction.
  */
-export function writeParts(db: Database.Database, batchId: string, parts: Part[], last: Written | null): { written: Written; count: number } {
+export function writeParts(db: Database.Database, batchId: string, parts: Part[], last: Written | null): Written {
   const up = stmt(db, `INSERT INTO batch_output_parts (batch_id, part, key, seq, json) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT(batch_id, part, key) DO UPDATE SET seq = excluded.seq, json = excluded.json`);
   if (!last) stmt(db, 'DELETE FROM batch_output_parts WHERE batch_id = ?').run(batchId);
   const written: Written = new Map();
-  let count = 0;
   for (const p of parts) {
     const k = partKey(p.part, p.key);
     written.set(k, { value: p.value, seq: p.seq });
     const before = last?.get(k);
     if (before && before.seq === p.seq && same(before.value, p.value)) continue;
     up.run(batchId, p.part, p.key, p.seq, json(p.value));
-    count++;
   }
   if (last) {
     const del = stmt(db, 'DELETE FROM batch_output_parts WHERE batch_id = ? AND part = ? AND key = ?');
     for (const k of last.keys()) if (!written.has(k)) { const [part, key] = k.split('\u0000'); del.run(batchId, part, key); }
   }
-  return { written, count };
+  return written;
 }
 
 /** The parts of a batch as stored, parsed, by part name in output order (key '' first). */
-export function readParts(db: Database.Database, batchId: string, names: readonly PartName[], keys: 'batch' | 'all' = 'all'): Map<PartName, { key: string; value: unknown }[]> {
+export function readParts(db: Database.Database, batchId: string, names: readonly PartName[]): Map<PartName, { key: string; value: unknown }[]> {
   const out = new Map<PartName, { key: string; value: unknown }[]>(names.map((n) => [n, []]));
-  const sql = `SELECT part, key, json FROM batch_output_parts WHERE batch_id = ? AND part IN (${names.map(() => '?').join(', ')})${keys === 'batch' ? " AND key = ''" : ''} ORDER BY part, seq`;
+  if (names.length === 0) return out;
+  const sql = `SELECT part, key, json FROM batch_output_parts WHERE batch_id = ? AND part IN (${names.map(() => '?').join(', ')}) ORDER BY part, seq`;
   for (const [part, key, text] of stmt(db, sql).raw().all(batchId, ...names) as [PartName, string, string][]) out.get(part)!.push({ key, value: JSON.parse(text) });
   return out;
 }
@@ -132,13 +139,5 @@ export function assignmentParts<T>(parts: Map<PartName, { key: string; value: un
     if (Array.isArray(p.value)) for (const v of p.value) out.push(v as T);
     else out.push(p.value as T);
   }
-  return out;
-}
-
-/** The stored span FCR rows, per assignment in output order (`windows` without 'span': none). */
-export function fcrRows<T extends { assignment_id: string }>(parts: Map<PartName, { key: string; value: unknown }[]>, windows: readonly ('span' | '7d' | '30d')[]): T[] {
-  if (!windows.includes('span')) return [];
-  const out: T[] = [];
-  for (const p of parts.get('fcr:span') ?? []) for (const r of p.value as T[]) out.push(r);
   return out;
 }

@@ -19,9 +19,11 @@ import {
   computeStates, diff, prepare, recomputePrepared, ENGINE_VERSION,
   type AssignmentState, type BatchState, type InputError, type Prepared, type StatesDocument, type StateChanges,
 } from '../../engine/index';
-import { loadBatchInputs, type BatchInputs } from './batch-document';
+import { loadBatchInputs, stmt, type BatchInputs } from './batch-document';
 import { changedInputs, markDirty } from './dirty';
-import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, rollingFcrRows, type Written } from './outputs';
+import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrInEngineOrder, type Written } from './outputs';
+
+const ALL_FCR_WINDOWS = new Set(['span', '7d', '30d'] as const);
 import { FULL } from '../projection';
 
 export interface RecomputeOutcome {
@@ -91,15 +93,12 @@ export class Recomputer {
         computed_at = excluded.computed_at, warnings = excluded.warnings, eta = excluded.eta, variance_last = excluded.variance_last, revision = excluded.revision`),
       delErrors: q('DELETE FROM batch_errors WHERE batch_id = ?'),
       addError: q('INSERT INTO batch_errors (batch_id, seq, record, field, message, generation, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      staleAsOf: q('SELECT o.batch_id, o.as_of FROM batch_outputs o JOIN batches b ON b.id = o.batch_id WHERE o.as_of <> ? OR o.engine_version <> ?'),
     };
   }
 
-  /** Batches computed for another day or engine version become dirty (at start and at midnight). */
+  /** Batches computed for another day or engine version become dirty (see `markStale`). */
   markStale(): number {
-    const rows = this.s.staleAsOf!.all(this.today(), ENGINE_VERSION) as { batch_id: string; as_of: string }[];
-    if (rows.length) this.db.transaction(() => { for (const r of rows) markDirty(this.db, r.batch_id, FULL); })();
-    return rows.length;
+    return markStale(this.db, this.today());
   }
 
   pending(): DirtyRow[] {
@@ -159,11 +158,7 @@ export class Recomputer {
       assignments: [...series.values()], batch,
       weekly: { batch: batchPart(parts, 'weekly') ?? [], assignments: weeks },
       anchors: assignmentParts(parts, 'anchors'),
-      // span rows as stored, 7- and 30-day rows rebuilt from the states (outputs.ts), in the engine's order
-      fcr: [...series.values()].flatMap((a) => {
-        const span = spanRows.get(a.assignment_id) ?? [];
-        return span.concat(rollingFcrRows(a.assignment_id, a.states));
-      }),
+      fcr: fcrInEngineOrder(spanRows, [...series.values()].map((a) => [a.assignment_id, a.states] as [string, AssignmentState[]]), ALL_FCR_WINDOWS),
       scenario: batchPart(parts, 'scenario') ?? [], variance: batchPart(parts, 'variance') ?? [],
       forecast: { batch: batchPart(parts, 'forecast') ?? { eta: {}, states: [] }, assignments: assignmentParts(parts, 'forecast') },
       warnings: JSON.parse(out.warnings) as StatesDocument['warnings'],
@@ -338,12 +333,13 @@ export class Recomputer {
         n++;
       }
       statesMs = performance.now() - ts0;
-      if (states.batch.length === 0) this.s.delBatchStates!.run(batchId);
-      else this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
+      // batch days outside the new range (none to drop after the full delete above)
+      if (previous && states.batch.length === 0) this.s.delBatchStates!.run(batchId);
+      else if (previous) this.s.delBatchOutside!.run(batchId, states.batch[0]!.date, states.batch[states.batch.length - 1]!.date);
       // parts first: writing batch_outputs of a batch that had none must not find stale parts
       // what is stored: as this recomputer wrote it, or as just read (the engine reuses those objects)
       const last = !previous ? null : cached?.written ?? writtenOf(previous);
-      written = writeParts(this.db, batchId, partsOf(states), last).written;
+      written = writeParts(this.db, batchId, partsOf(states), last);
       const lastVariance = states.variance.length ? states.variance[states.variance.length - 1]! : null;
       this.s.upOutputs!.run(batchId, states.engine_version, states.as_of, this.now().toISOString(), JSON.stringify(states.warnings),
         JSON.stringify(states.forecast.batch.eta), lastVariance ? JSON.stringify(lastVariance) : null, revision);
@@ -365,4 +361,14 @@ export class Recomputer {
     }).immediate();
     return { batch_id: batchId, as_of: asOf, ok: false, changed_states: 0, errors, cleared: false, ms: performance.now() - t0 };
   }
+}
+
+/**
+ * Batches computed for another day (the site's date moved on) or by another engine version become
+ * dirty from scratch. The backend calls it at start and whenever the site's date changes.
+ */
+export function markStale(db: Database.Database, today: string): number {
+  const rows = stmt(db, 'SELECT o.batch_id FROM batch_outputs o JOIN batches b ON b.id = o.batch_id WHERE o.as_of <> ? OR o.engine_version <> ?').all(today, ENGINE_VERSION) as { batch_id: string }[];
+  if (rows.length) db.transaction(() => { for (const r of rows) markDirty(db, r.batch_id, FULL); })();
+  return rows.length;
 }

@@ -131,4 +131,16 @@ describe('writes, events and recompute', () => {
     expect(verifyBatch(again.ctx.db, 'B1')).toEqual([]);
     await again.close();
   });
+
+  it('past the site\'s midnight every batch is computed again for the new day', async () => {
+    let now = new Date('2025-06-30T12:00:00Z');
+    const be = await openBackend(undefined, { clock: () => now, dayCheckMs: 20 });
+    await seedSmallSite(be);
+    await be.idle();
+    const asOf = () => (be.ctx.db.prepare("SELECT as_of FROM batch_outputs WHERE batch_id = 'B1'").get() as { as_of: string }).as_of;
+    expect(asOf()).toBe('2025-06-30');
+    now = new Date('2025-07-01T06:00:00Z');
+    await expect.poll(async () => { await be.idle(); return asOf(); }, { timeout: 5000 }).toBe('2025-07-01');
+    await be.close();
+  });
 });
