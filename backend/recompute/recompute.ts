@@ -53,10 +53,11 @@ export interface RecomputeHooks {
 
 interface DirtyRow { batch_id: string; from_date: string; generation: number; failed_generation: number | null; inputs: string }
 
-const STATE_COLS = ['assignment_id', 'date', 'batch_id', 'container_id', 'day_number', 'stage', 'avg_weight_g', 'population', 'biomass_kg',
+/** The columns of the state tables, in table order (the sync server writes the same rows to PostgreSQL). */
+export const STATE_COLS = ['assignment_id', 'date', 'batch_id', 'container_id', 'day_number', 'stage', 'avg_weight_g', 'population', 'biomass_kg',
   'temp_c', 'deaths', 'feed_kg', 'growth_kg', 'anchor_type', 'count_deviation', 'mortality_carry', 'src_weight', 'src_temp',
   'src_mortality', 'src_feed', 'conf_weight', 'conf_temp', 'conf_mortality', 'conf_feed', 'conf_overall'] as const;
-const BATCH_COLS = ['batch_id', 'date', 'day_number', 'avg_weight_g', 'population', 'biomass_kg', 'container_count', 'feed_kg', 'growth_kg', 'deaths'] as const;
+export const BATCH_COLS = ['batch_id', 'date', 'day_number', 'avg_weight_g', 'population', 'biomass_kg', 'container_count', 'feed_kg', 'growth_kg', 'deaths'] as const;
 
 export class Recomputer {
   private readonly s: Record<string, Database.Statement>;

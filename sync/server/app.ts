@@ -24,21 +24,18 @@ import {
 import { sqliteBatchStates, statesDigest } from '../states';
 import type { AnyDb, ServerDb } from './db';
 import { KeyedMutex, SiteReplica } from './replica';
-import type { Recomputer } from '../../backend/recompute/recompute';
+import { BATCH_COLS, STATE_COLS, type Recomputer } from '../../backend/recompute/recompute';
 
-/** The state columns the replica's rows carry, with their PostgreSQL types (migrations/server 0001). */
-const ASSIGNMENT_STATE_COLS: [string, string][] = [
-  ['assignment_id', 'text'], ['date', 'date'], ['batch_id', 'text'], ['container_id', 'text'], ['day_number', 'integer'], ['stage', 'text'],
-  ['avg_weight_g', 'double precision'], ['population', 'bigint'], ['biomass_kg', 'double precision'], ['temp_c', 'double precision'],
-  ['deaths', 'double precision'], ['feed_kg', 'double precision'], ['growth_kg', 'double precision'], ['anchor_type', 'text'],
-  ['count_deviation', 'double precision'], ['mortality_carry', 'double precision'], ['src_weight', 'text'], ['src_temp', 'text'],
-  ['src_mortality', 'text'], ['src_feed', 'text'], ['conf_weight', 'double precision'], ['conf_temp', 'double precision'],
-  ['conf_mortality', 'double precision'], ['conf_feed', 'double precision'], ['conf_overall', 'double precision'],
-];
-const BATCH_STATE_COLS: [string, string][] = [
-  ['date', 'date'], ['day_number', 'integer'], ['avg_weight_g', 'double precision'], ['population', 'bigint'], ['biomass_kg', 'double precision'],
-  ['container_count', 'integer'], ['feed_kg', 'double precision'], ['growth_kg', 'double precision'], ['deaths', 'double precision'],
-];
+/** The PostgreSQL type of a state column (migrations/server 0001); the names are the app's (recompute.ts). */
+function pgType(c: string): string {
+  if (c === 'date') return 'date';
+  if (c === 'day_number' || c === 'container_count') return 'integer';
+  if (c === 'population') return 'bigint';
+  if (c.endsWith('_id') || c === 'stage' || c === 'anchor_type' || c.startsWith('src_')) return 'text';
+  return 'double precision';
+}
+const ASSIGNMENT_STATE_COLS: [string, string][] = STATE_COLS.map((c) => [c, pgType(c)]);
+const BATCH_STATE_COLS: [string, string][] = BATCH_COLS.filter((c) => c !== 'batch_id').map((c) => [c, pgType(c)]);
 
 export interface ServerOptions {
   db: ServerDb;
@@ -211,7 +208,8 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
           SELECT event_id, payload_sha256, server_seq, device_id, device_seq, effective_ts FROM events WHERE event_id = ANY(${idList}::uuid[])`.execute(tx)).rows.map((r) => [r.event_id, r]));
         const rejectedBefore = new Map((await sql<{ event_id: string; reason: string; sha: string }>`
           SELECT DISTINCT ON (event_id) event_id, reason, event->>'payload_sha256' AS sha FROM rejected_events WHERE event_id = ANY(${idList}::uuid[]) ORDER BY event_id, id`.execute(tx)).rows.map((r) => [r.event_id, r]));
-        const baseIds = [...new Set(evs.flatMap((e) => e.base_event_ids))].filter((b) => !ids(evs).has(b));
+        const own = new Set(idList);
+        const baseIds = [...new Set(evs.flatMap((e) => e.base_event_ids))].filter((b) => !own.has(b));
         const baseKnown = new Map((baseIds.length ? (await sql<{ event_id: string; site_id: string; entity_type: string; entity_id: string }>`
           SELECT event_id, site_id, entity_type, entity_id FROM events WHERE event_id = ANY(${baseIds}::uuid[])`.execute(tx)).rows : []).map((r) => [r.event_id, r]));
         const baseRejected = new Set((baseIds.length ? (await sql<{ event_id: string }>`
@@ -324,7 +322,6 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     }
   }
 
-  function ids(evs: WireEvent[]): Set<string> { return new Set(evs.map((e) => e.event_id)); }
 
   function validate(ev: WireEvent, siteId: string, acceptedIds: Map<string, WireEvent>, rejectedIds: Set<string>,
     baseKnown: Map<string, { site_id: string; entity_type: string; entity_id: string }>, baseRejected: Set<string>): string | null {
