@@ -1,10 +1,9 @@
 /** The app's state (zustand): site data from the backend, the route, and the chart's view settings. */
 import { create } from 'zustand';
-import {
-  statesOfColumns,
-  type Analysis, type Args, type BatchSummary, type ContainerWithState, type Method, type Result, type Ret, type ScenarioDto, type SiteDto,
-  type StageDto, type StateDto,
+import type {
+  Analysis, Args, BatchSummary, ContainerWithState, Method, Result, Ret, ScenarioDto, SiteDto, StageDto, StateDto,
 } from '../backend/api/contract';
+import { statesOfColumns } from './api/columns';
 import type { Client } from './api/client';
 import type { ConnectionState } from './api/transport';
 import { outputsOf, type Outputs } from './api/outputs';

@@ -184,22 +184,6 @@ export interface StateColumns {
   conf_weight: number[]; conf_temp: number[]; conf_mortality: number[]; conf_feed: number[]; conf_overall: number[];
 }
 export interface AssignmentSeriesDto { assignment_id: string; container_id: string; columns: StateColumns }
-
-/** The StateDto objects of a column-wise series (a client helper, kept with the type it reads). */
-export function statesOfColumns(c: StateColumns): StateDto[] {
-  const n = c.date.length;
-  const out: StateDto[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = {
-      date: c.date[i]!, day_number: c.day_number[i]!, stage: c.stage[i]!, avg_weight_g: c.avg_weight_g[i]!, population: c.population[i]!,
-      biomass_kg: c.biomass_kg[i]!, temp_c: c.temp_c[i]!, deaths: c.deaths[i]!, feed_kg: c.feed_kg[i]!, growth_kg: c.growth_kg[i]!,
-      anchor_type: c.anchor_type[i] ?? null, count_deviation: c.count_deviation[i]!,
-      sources: { weight: c.src_weight[i]!, temp: c.src_temp[i]!, mortality: c.src_mortality[i]!, feed: c.src_feed[i]! },
-      confidence: { weight: c.conf_weight[i]!, temp: c.conf_temp[i]!, mortality: c.conf_mortality[i]!, feed: c.conf_feed[i]!, overall: c.conf_overall[i]! },
-    };
-  }
-  return out;
-}
 export interface Analysis {
   batch: { id: string; name: string; start_date: IsoDate; scenario_id: string | null };
   as_of: IsoDate | null; engine_version: string | null; computed_at: string | null; stale: boolean;
@@ -357,7 +341,8 @@ interface CoreApi {
   'batch.pinScenario': { args: { id: string; scenario_id: string | null; reason?: string }; result: BatchDto };
   'assignment.create': { args: { id?: string; batch_id: string; container_id: string; stage?: string | null }; result: AssignmentDto };
   'assignment.update': { args: { id: string; patch: { container_id?: string; stage?: string | null }; reason: string }; result: AssignmentDto };
-  'records.list': { args: { batch_id: string; kind: MeasurementMethod; from?: IsoDate; to?: IsoDate; include_voided?: boolean; limit?: number }; result: RecordDto[] };
+  /** Records by date and id, oldest first (`order: 'desc'`: newest first, e.g. the last few). */
+  'records.list': { args: { batch_id: string; kind: MeasurementMethod; from?: IsoDate; to?: IsoDate; include_voided?: boolean; limit?: number; order?: 'asc' | 'desc' }; result: RecordDto[] };
   'analysis.get': { args: AnalysisArgs; result: Analysis };
   'record.history': { args: { entity_type: string; entity_id: string }; result: HistoryEntry[] };
   'recompute.status': { args: Record<string, never>; result: RecomputeStatus };

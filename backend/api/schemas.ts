@@ -174,7 +174,7 @@ export function makeSchemas(today: () => string) {
     'assignment.update': z.strictObject({ id, patch: nonEmpty(z.strictObject({ container_id: id, stage: stageName.nullable() })), reason }),
     'records.list': z.strictObject({
       batch_id: id, kind: z.enum(Object.keys(inputs) as [MeasurementMethod, ...MeasurementMethod[]]), from: anyDate.optional(), to: anyDate.optional(),
-      include_voided: z.boolean().optional(), limit: z.int().min(1).max(100000).optional(),
+      include_voided: z.boolean().optional(), limit: z.int().min(1).max(100000).optional(), order: z.enum(['asc', 'desc'], 'must be "asc" or "desc"').optional(),
     }),
     'analysis.get': z.strictObject({
       batch_id: id, from: anyDate.optional(), to: anyDate.optional(), granularity: z.enum(['daily', 'weekly']).optional(), assignments: z.boolean().optional(),

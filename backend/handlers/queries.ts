@@ -136,7 +136,7 @@ export const queryHandlers: HandlerMap = {
     });
   },
 
-  'records.list': (a: { batch_id: string; kind: MeasurementMethod; from?: string; to?: string; include_voided?: boolean; limit?: number }, ctx) => {
+  'records.list': (a: { batch_id: string; kind: MeasurementMethod; from?: string; to?: string; include_voided?: boolean; limit?: number; order?: 'asc' | 'desc' }, ctx) => {
     const m = MEASUREMENT_BY_METHOD.get(a.kind)!;
     if (!exists(ctx.db, 'batches', a.batch_id)) fail('not_found', 'batch_id', `unknown batch ${JSON.stringify(a.batch_id)}`);
     const where: string[] = [];
@@ -146,7 +146,7 @@ export const queryHandlers: HandlerMap = {
     if (a.from) { where.push('date >= ?'); params.push(a.from); }
     if (a.to) { where.push('date <= ?'); params.push(a.to); }
     if (!a.include_voided) where.push('voided = 0');
-    const rows = ctx.db.prepare(`SELECT * FROM ${m.table} WHERE ${where.join(' AND ')} ORDER BY date, id LIMIT ?`).all(...params, a.limit ?? 10000) as Row[];
+    const rows = ctx.db.prepare(`SELECT * FROM ${m.table} WHERE ${where.join(' AND ')} ORDER BY ${a.order === 'desc' ? 'date DESC, id DESC' : 'date, id'} LIMIT ?`).all(...params, a.limit ?? 10000) as Row[];
     return rows.map((r) => ({ ...toInput(m, r), id: r.id, voided: r.voided === 1, updated_by_event: r.updated_by_event ?? null }) as unknown as RecordDto);
   },
 

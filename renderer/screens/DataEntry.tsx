@@ -291,8 +291,8 @@ function RecordList({ spec, batchId, assignments, onCorrect }: { spec: KindSpec;
   const [reload, setReload] = useState(0);
   useEffect(() => {
     if (!site) return;
-    void call('records.list', { batch_id: batchId, kind: spec.method, from: addDays(site.today, -120), include_voided: true, limit: 10000 })
-      .then((r) => setRows(r.ok ? (r.value as unknown as Rec[]).slice(-12).reverse() : []));
+    void call('records.list', { batch_id: batchId, kind: spec.method, from: addDays(site.today, -120), include_voided: true, limit: 12, order: 'desc' })
+      .then((r) => setRows(r.ok ? (r.value as unknown as Rec[]) : []));
   }, [batchId, spec.method, site, reload]);
   const where = (r: Record<string, unknown>) => {
     const aId = (r.assignment_id ?? r.source_assignment_id) as string | undefined;

@@ -23,7 +23,13 @@ export function GrowthAnalysis({ batchId }: { batchId: string }) {
   const drill = useApp((s) => s.drill);
   const site = useApp((s) => s.site);
   useEffect(() => { void loadAnalysis(batchId).then(() => loadAnalysis(batchId, { assignments: true })); }, [batchId]);
-  useEffect(() => { if (view) void reloadBatchView(batchId); }, [granularity]); // eslint-disable-line react-hooks/exhaustive-deps
+  // a change of granularity reloads; opening the batch does not (the effect above loads it)
+  const shownGranularity = useRef(granularity);
+  useEffect(() => {
+    if (shownGranularity.current === granularity) return;
+    shownGranularity.current = granularity;
+    if (view) void reloadBatchView(batchId);
+  }, [granularity]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => { useApp.setState({ range: null }); }, [batchId]);
   if (!site || !view) return <p className="loading">Loading the Growth Analysis…</p>;
   return (

@@ -6,7 +6,8 @@ import { navigate, refreshBatches, useApp } from '../store';
 export function SiteOverview() {
   const batches = useApp((s) => s.batches);
   const site = useApp((s) => s.site);
-  useEffect(() => { if (site) void refreshBatches(); }, [site]);
+  // opening the overview shows fresh KPIs; while it is open, states.fresh refreshes them (store.ts)
+  useEffect(() => { if (useApp.getState().site) void refreshBatches(); }, []);
   if (!site) return <p className="loading">Opening the site…</p>;
   return (
     <section className="overview">

@@ -1,4 +1,4 @@
-import { statesOfColumns } from '../../backend/api/contract';
+import { statesOfColumns } from '../../renderer/api/columns';
 import { describe, expect, it } from 'vitest';
 import { assimilate } from '../../engine/index';
 import { buildBatchDocument } from '../../backend/recompute/batch-document';
