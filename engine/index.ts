@@ -12,4 +12,4 @@ export { fcrWindows } from './fcr';
 export { DEFAULT_STAGES } from './stages';
 export { parseIsoDate, formatIsoDate, addDays } from './dates';
 export { ReadingAggregator, parseBatchDocument } from './readings';
-export { LocalDayResolver, timestampLocalDay } from './timezone';
+export { LocalDayResolver, isValidTimeZone, timestampLocalDay } from './timezone';
