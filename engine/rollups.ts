@@ -47,14 +47,8 @@ export function weekly(s: DailySeries, previous?: WeekRow[]): WeekRow[] {
   return out;
 }
 
-export interface AssignmentDaily {
+export interface AssignmentDaily extends DailySeries {
   container: number;
-  firstDay: number;
-  population: ArrayLike<number>;
-  avgWeightG: ArrayLike<number>;
-  feedKg: ArrayLike<number>;
-  growthKg: ArrayLike<number>;
-  deaths: ArrayLike<number>;
 }
 
 /** `previous`: an earlier run's rows; an equal row is reused rather than allocated again. */
