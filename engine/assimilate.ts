@@ -10,10 +10,10 @@ import { formatIsoDate, parseIsoDate } from './dates';
 import { applyFeed } from './feed';
 import { fcrWindows } from './fcr';
 import { BIAS_WINDOW_DAYS, forecast, variance, type AssignmentForecast, type ForecastStart } from './forecast';
-import { prepare, type Prepared } from './prepare';
+import { prepare, type PAssignment, type Prepared } from './prepare';
 import { batchDaily, weekly } from './rollups';
 import { projectScenario } from './scenario';
-import { simulate, type ResumePoint, type Row, type AnchorResult, containerTemps, type ContainerTemps } from './simulate';
+import { simulate, toRow, type ResumePoint, type Row, type AnchorResult, containerTemps, type ContainerTemps } from './simulate';
 import { MORTALITY_CONFIDENCE, weightConfidence } from './confidence';
 import { TEMP_SOURCES, type TempSeries } from './temperature';
 import { ENGINE_VERSION } from './version';
@@ -41,9 +41,42 @@ export function computeStates(prep: Prepared, resume?: ResumePoint, temps?: Cont
   temps ??= containerTemps(prep);
   const sim = simulate(prep, resume, temps);
   const errors: InputError[] = sim.errors;
-  if (errors.length === 0) applyFeed(prep, sim.rows, errors, resume ? resume.day : -Infinity);
+  const standing = resume?.ghosts ? feedTies(prep, sim.rows, resume.ghosts, resume.day) : undefined;
+  if (errors.length === 0) applyFeed(prep, sim.rows, errors, resume ? resume.day : -Infinity, standing);
   if (errors.length > 0) return { ok: false, errors: dedupeErrors(errors) };
   return { ok: true, states: buildDocument(prep, sim.rows, sim.anchors, temps, [...prep.warnings, ...sim.warnings], reuse) };
+}
+
+/**
+ * Container feed is split over the fish in the container that day, so a ghost (an assignment a
+ * resumed walk left standing) sharing a container-feed day with a walking assignment is taken
+ * back into rows, from its previous states, to get its share again. Returns the containers
+ * whose feed days hold only ghosts: their feed stands as it was.
+ */
+function feedTies(prep: Prepared, rows: (Row[] | null)[], ghosts: (AssignmentState[] | null)[], fromDay: number): Set<number> {
+  const standing = new Set<number>();
+  if (prep.containerFeed.size === 0) return standing;
+  const byContainer = new Map<number, PAssignment[]>();
+  for (const a of prep.assignments) {
+    let l = byContainer.get(a.container);
+    if (!l) byContainer.set(a.container, (l = []));
+    l.push(a);
+  }
+  for (const [ci, feedDays] of prep.containerFeed) {
+    const pens = byContainer.get(ci) ?? [];
+    const sleeping = pens.filter((a) => rows[a.idx] === null && ghosts[a.idx]);
+    if (sleeping.length === 0) continue;
+    if (!pens.some((a) => rows[a.idx] !== null)) { standing.add(ci); continue; }
+    for (const a of sleeping) {
+      const old = ghosts[a.idx]!;
+      const first = parseIsoDate(old[0]!.date)!;
+      const last = first + old.length - 1;
+      let tied = false;
+      for (const d of feedDays.keys()) if (d >= fromDay && d >= first && d <= last) { tied = true; break; }
+      if (tied) rows[a.idx] = old.map((st, i) => toRow(prep, st, first + i));
+    }
+  }
+  return standing;
 }
 
 function dedupeErrors(errors: InputError[]): InputError[] {
@@ -80,10 +113,18 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   for (const a of assignments) {
     const rs = rows[a.idx];
     if (rs === null || rs === undefined) {
-      // Frozen by a resumed walk: its series ended before the restart and stands as it was.
+      // Left by a resumed walk (its series ended before the restart, or the edit cannot reach it):
+      // it stands as it was.
       const old = prevSeries!.get(a.id)!;
       daily.push(dailyOf(old, a.container));
       series.push(old);
+      // A ghost with fish today: its forecast starts where it stood, as before.
+      const lastSt = old.states[old.states.length - 1];
+      if (lastSt && lastSt.population > 0 && parseIsoDate(lastSt.date) === prep.asOf) {
+        starts.push({ assignmentId: a.id, container: a.container, population: lastSt.population, avgWeightG: lastSt.avg_weight_g, stage: stages.index.get(lastSt.stage) ?? 0 });
+        const pf = prevForecast?.get(a.id);
+        if (pf) keptForecasts.set(a.id, pf);
+      }
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
       if (f) { fcrChunks.push(f); fcrById.set(a.id, f); }

@@ -9,7 +9,8 @@ import type { Prepared } from './prepare';
 import type { Row } from './simulate';
 
 /** Adds feed to the rows of days ≥ `fromDay` (earlier rows keep theirs: a resumed walk). */
-export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputError[], fromDay = -Infinity): void {
+/** `standing`: containers whose feed stands as it was (only assignments a resumed walk left hold it). */
+export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputError[], fromDay = -Infinity, standing?: ReadonlySet<number>): void {
   const rowAt = (ai: number, d: number): Row | undefined => {
     const r = rows[ai];
     if (!r || r.length === 0) return undefined;
@@ -38,6 +39,7 @@ export function applyFeed(prep: Prepared, rows: (Row[] | null)[], errors: InputE
   }
   // prepare() keeps containers and days in order.
   for (const [ci, feedDays] of prep.containerFeed) {
+    if (standing?.has(ci)) continue;
     const cid = prep.containers[ci]!.id;
     for (const [d, f] of feedDays) {
       if (d < fromDay) continue;

@@ -10,11 +10,11 @@
  * from its own last cut day. Feed, confidence and every derived output are rebuilt in full: they
  * are cheap and reach backwards (confidence decays towards a new anchor from both sides).
  */
-import type { AssignmentState, BatchState, InputError, StatesDocument, WeightSource } from './document';
+import type { AssignmentState, BatchState, InputError, StatesDocument } from './document';
 import { formatIsoDate, parseIsoDate } from './dates';
 import { prepare, spanAt, type Prepared } from './prepare';
 import { computeStates, type AssimilateOptions } from './assimilate';
-import type { AnchorResult, Row } from './simulate';
+import { toRow, type AnchorResult, type Row } from './simulate';
 import { ENGINE_VERSION } from './version';
 
 export interface StateChanges {
@@ -29,15 +29,25 @@ export type IncrementalResult =
   | { ok: false; errors: InputError[] };
 
 const TEMPERATURE_REACH_DAYS = 7;
-const ANCHOR_TYPES = new Set<WeightSource>(['growth_sample', 'transfer', 'weighing', 'manual', 'harvest']);
 
-export function recomputeFrom(doc: unknown, previous: StatesDocument, fromDate: string, opts: AssimilateOptions = {}): IncrementalResult {
+export function recomputeFrom(doc: unknown, previous: StatesDocument, fromDate: string, opts: AssimilateOptions & IncrementalOptions = {}): IncrementalResult {
   const p = prepare(doc, opts);
   if (!p.ok) return p;
-  return recomputePrepared(p.prep, previous, fromDate);
+  return recomputePrepared(p.prep, previous, fromDate, opts);
 }
 
-export function recomputePrepared(prep: Prepared, previous: StatesDocument, fromDate: string): IncrementalResult {
+export interface IncrementalOptions {
+  /**
+   * The assignments whose own records changed (samples, mortality, feed, transfers, … naming
+   * them). The walk then resumes only for these and the assignments they exchange fish with;
+   * the others stand as they were unless a batch-level mortality split or a container's feed
+   * ties them to a changed one. Leave it out (or null) when anything else changed: batch-level
+   * or container-level records, temperatures, stages, the scenario, the assignments themselves.
+   */
+  pens?: ReadonlySet<string> | null;
+}
+
+export function recomputePrepared(prep: Prepared, previous: StatesDocument, fromDate: string, opts: IncrementalOptions = {}): IncrementalResult {
   const from = parseIsoDate(fromDate);
   const compatible = from !== null && previous.engine_version === ENGINE_VERSION && previous.as_of === formatIsoDate(prep.asOf) && previous.batch_id === prep.batchId;
   if (!compatible) {
@@ -49,55 +59,92 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
 
   // The restart day: the edit's reach, moved back to the start of every span in force then.
   const target = from! - TEMPERATURE_REACH_DAYS;
-  let restart = target;
-  for (const a of prep.assignments) {
-    const old = prevById.get(a.id);
-    if (!old || old.states.length === 0 || a.firstDay === null) continue;
-    const i = target - 1 - firstOf(old.states);
-    if (i < 0 || i >= old.states.length || old.states[i]!.population <= 0) continue;
-    const { start: s, next } = spanAt(a, target - 1);
-    // A forward span resumes mid-way unchanged; a bridge (before or after the edit) is redrawn whole.
-    const wasBridge = old.states[i]!.sources.weight === 'bridged';
-    const x = next !== Infinity ? a.dense[next - prep.batchStart] : undefined;
-    const isBridge = !!(x && x.anchor && !x.anchor.endOfDay);
-    if ((wasBridge || isBridge) && s + 1 < restart) restart = s + 1;
+  const restartFor = (walks: Uint8Array | null): number => {
+    let restart = target;
+    for (const a of prep.assignments) {
+      if (walks && !walks[a.idx]) continue;
+      const old = prevById.get(a.id);
+      if (!old || old.states.length === 0 || a.firstDay === null) continue;
+      const i = target - 1 - firstOf(old.states);
+      if (i < 0 || i >= old.states.length || old.states[i]!.population <= 0) continue;
+      const { start: s, next } = spanAt(a, target - 1);
+      // A forward span resumes mid-way unchanged; a bridge (before or after the edit) is redrawn whole.
+      const wasBridge = old.states[i]!.sources.weight === 'bridged';
+      const x = next !== Infinity ? a.dense[next - prep.batchStart] : undefined;
+      const isBridge = !!(x && x.anchor && !x.anchor.endOfDay);
+      if ((wasBridge || isBridge) && s + 1 < restart) restart = s + 1;
+    }
+    return restart;
+  };
+  // The assignments that walk again: the changed ones and those exchanging fish with them from
+  // the restart on (the rest stand, see IncrementalOptions), or all of them.
+  let walks = opts.pens ? reach(prep, opts.pens, target) : null;
+  let restart = restartFor(walks);
+  while (walks) {
+    const more = reach(prep, opts.pens!, restart)!;
+    const r = restartFor(more);
+    if (r === restart && more.every((x, i) => x === walks![i])) break;
+    walks = more; restart = r;
   }
-  // Series that ended before the day before the restart stand as they were (frozen); the others
-  // become rows again.
+  const restartIso = formatIsoDate(restart);
+  // The walk's warnings carry no assignment: with any from the restart on, everything walks.
+  if (walks && previous.warnings.some((w) => w.date !== undefined && w.date >= restartIso)) walks = null;
+
+  // Series that ended before the day before the restart stand as they were (frozen); so do the
+  // assignments that do not walk (ghosts); the others become rows again.
   const rows: (Row[] | null)[] = [];
   const frozen: ({ first: number; last: number } | null)[] = [];
+  const ghosts: (AssignmentState[] | null)[] = [];
+  const before: (AssignmentState[] | null)[] = [];
   for (const a of prep.assignments) {
     const old = prevById.get(a.id);
+    before.push(old ? old.states : null);
+    ghosts.push(null);
     if (!old || old.states.length === 0) { rows.push([]); frozen.push(null); continue; }
     const first = firstOf(old.states);
     const last = first + old.states.length - 1;
     if (last < restart - 1) { rows.push(null); frozen.push({ first, last }); continue; }
-    rows.push(old.states.map((st, i) => toRow(prep, st, first + i)));
     frozen.push(null);
+    if (walks && !walks[a.idx]) { rows.push(null); ghosts[a.idx] = old.states; continue; }
+    rows.push(old.states.map((st, i) => toRow(prep, st, first + i)));
   }
   const anchors: AnchorResult[] = [];
   for (const x of previous.anchors) {
     const d = parseIsoDate(x.date)!;
     const ai = prep.assignmentIndex.get(x.assignment_id);
-    if (d < restart && ai !== undefined)
+    // a ghost keeps all of its anchors (the walk drops those after the day it wakes)
+    if (ai !== undefined && (d < restart || ghosts[ai] !== null))
       anchors.push({ assignment: ai, day: d, type: x.type, recordIds: x.record_ids, measuredG: x.measured_g, modeledG: x.modeled_g, realizedTgc: x.realized_tgc, row: x });
   }
   // Computed warnings about days before the restart stay; the rest are made anew.
-  const restartIso = formatIsoDate(restart);
   const keptWarnings = previous.warnings.filter((w) => w.date !== undefined && w.date < restartIso);
-  const result = computeStates(prep, { day: restart, rows, frozen, anchors, warnings: keptWarnings }, undefined, { previous, restart });
+  const resume = { day: restart, rows, frozen, anchors, warnings: keptWarnings, ...(walks ? { ghosts, previous: before } : {}) };
+  const result = computeStates(prep, resume, undefined, { previous, restart });
   if (!result.ok) return result;
   return { ok: true, states: result.states, changed: diff(previous, result.states), restartDate: formatIsoDate(restart) };
 }
 
-function toRow(prep: Prepared, s: AssignmentState, day: number): Row {
-  const evidence = ANCHOR_TYPES.has(s.sources.weight) || s.sources.weight === 'inflow' ? s.confidence.weight : NaN;
-  return {
-    day, stage: prep.stages.index.get(s.stage) ?? 0, avgWeightG: s.avg_weight_g, population: s.population,
-    deaths: s.deaths, growthKg: s.growth_kg, countDeviation: s.count_deviation, anchorType: s.anchor_type,
-    weightSource: s.sources.weight, evidenceConf: evidence, mortalityRecorded: s.sources.mortality === 'recorded',
-    mortalityCarry: s.mortality_carry, feedKg: s.feed_kg, feedRecorded: s.sources.feed === 'recorded',
-  };
+/**
+ * The assignments named, with every assignment they exchange fish with on or after `from`
+ * (transfer sources and destinations, transitively). An unknown name: null (all walk).
+ */
+function reach(prep: Prepared, pens: ReadonlySet<string>, from: number): Uint8Array | null {
+  const inSet = new Uint8Array(prep.assignments.length);
+  const stack: number[] = [];
+  for (const id of pens) {
+    const ai = prep.assignmentIndex.get(id);
+    if (ai === undefined) return null;
+    if (!inSet[ai]) { inSet[ai] = 1; stack.push(ai); }
+  }
+  while (stack.length > 0) {
+    const a = prep.assignments[stack.pop()!]!;
+    for (const [d, x] of a.days) {
+      if (d < from) continue;
+      for (const t of x.transfersOut) if (!inSet[t.dest]) { inSet[t.dest] = 1; stack.push(t.dest); }
+      for (const t of x.transfersIn) if (!inSet[t.source]) { inSet[t.source] = 1; stack.push(t.source); }
+    }
+  }
+  return inSet;
 }
 
 function sameState(a: AssignmentState, b: AssignmentState): boolean {

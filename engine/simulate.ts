@@ -3,8 +3,8 @@
  * assignments are coupled: transfers carry weights from source to destination the same day, and
  * batch-level mortality is split by yesterday's populations.
  */
-import type { AnchorRow, AnchorType, InputError, Warning, WeightSource } from './document';
-import { formatIsoDate } from './dates';
+import type { AnchorRow, AnchorType, AssignmentState, InputError, Warning, WeightSource } from './document';
+import { formatIsoDate, parseIsoDate } from './dates';
 import { ledgerIds, spanAt, type DayInputs, type PAssignment, type Prepared, type TransferRec } from './prepare';
 import { advanceStage } from './stages';
 import { temperatureSeries, type TempSeries } from './temperature';
@@ -115,6 +115,32 @@ export interface ResumePoint {
   anchors: AnchorResult[];
   /** Computed warnings about days before `day`. */
   warnings?: Warning[];
+  /**
+   * Assignments the edit cannot reach (their rows are null): their previous states stand, and
+   * stand in for them in the walk (their populations in batch-level mortality splits). One whose
+   * share of such a split changes is woken on that day: resumed from its previous states, with
+   * the assignments it exchanges fish with from then on. Indexed by assignment; null for the others.
+   */
+  ghosts?: (AssignmentState[] | null)[];
+  /** The previous states of every assignment (null: none), to compare splits with the previous run. */
+  previous?: (AssignmentState[] | null)[];
+}
+
+/** A previous state as a walk row (a resumed walk continues from these). */
+export function toRow(prep: Prepared, s: AssignmentState, day: number): Row {
+  const evidence = ANCHOR_SOURCES.has(s.sources.weight) || s.sources.weight === 'inflow' ? s.confidence.weight : NaN;
+  const r = new DayRow(day, prep.stages.index.get(s.stage) ?? 0, s.avg_weight_g, s.population, s.deaths, s.growth_kg, s.count_deviation,
+    s.anchor_type, s.sources.weight, evidence, s.sources.mortality === 'recorded', s.mortality_carry);
+  r.feedKg = s.feed_kg; r.feedRecorded = s.sources.feed === 'recorded';
+  return r;
+}
+const ANCHOR_SOURCES = new Set<WeightSource>(['growth_sample', 'transfer', 'weighing', 'manual', 'harvest']);
+
+/** The population at the end of `day` in previous states (0 outside them). */
+function populationAt(states: AssignmentState[] | null | undefined, day: number): number {
+  if (!states || states.length === 0) return 0;
+  const i = day - parseIsoDate(states[0]!.date)!;
+  return i >= 0 && i < states.length ? states[i]!.population : 0;
 }
 
 /** Temperature series per container, built when first asked for (a resumed walk needs few). */
@@ -236,17 +262,93 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
   }
   const pending: Carry[] = [];
   const shareOf = new Float64Array(carries.length);
+  // ghosts: assignments standing as they were until woken
+  const ghosts = resume?.ghosts;
+  const asleep = new Uint8Array(carries.length);
+  let sleeping = 0;
+  if (ghosts) for (let i = 0; i < ghosts.length; i++) if (ghosts[i]) { asleep[i] = 1; sleeping++; }
+
+  /**
+   * The holders of a batch-level mortality split on day `d`, in assignment order: the walking
+   * assignments with their populations, the sleeping ones with their previous populations. A
+   * sleeping one whose share differs from the previous run's split wakes first.
+   */
+  function holdersWithGhosts(d: number, count: number): { id: string; n: number; idx: number }[] {
+    const now = (): { id: string; n: number; idx: number }[] => {
+      const h: { id: string; n: number; idx: number }[] = [];
+      for (const c of carries) {
+        const i = c.a.idx;
+        const n = asleep[i] ? populationAt(ghosts![i], d - 1) : c.started && !c.done ? c.N : 0;
+        if (n > 0 || (!asleep[i] && c.started && !c.done)) h.push({ id: c.a.id, n, idx: i });
+      }
+      return h;
+    };
+    const h = now();
+    const was: { id: string; n: number; idx: number }[] = [];
+    for (const c of carries) { const n = populationAt(resume!.previous?.[c.a.idx], d - 1); if (n > 0) was.push({ id: c.a.id, n, idx: c.a.idx }); }
+    if (was.length === h.length && was.every((w, i) => w.idx === h[i]!.idx && w.n === h[i]!.n)) return h;
+    const before = new Map<number, number>();
+    splitByLargestRemainder(count, was).forEach((x, i) => before.set(was[i]!.idx, x));
+    const after = splitByLargestRemainder(count, h);
+    let woke = false;
+    h.forEach((x, i) => { if (asleep[x.idx] && after[i] !== before.get(x.idx)) { wake(x.idx, d); woke = true; } });
+    return woke ? now() : h;
+  }
+
+  /**
+   * Wakes a sleeping assignment at the start of day `w`: its previous rows before `w` stand, its
+   * walk resumes from them, and the assignments it exchanges fish with from `w` on wake too.
+   */
+  function wake(ai: number, w: number): void {
+    if (!asleep[ai]) return;
+    asleep[ai] = 0; sleeping--;
+    const c = carries[ai]!;
+    const old = ghosts![ai]!;
+    const first = old.length ? parseIsoDate(old[0]!.date)! : w;
+    c.rows = [];
+    for (let i = 0; i < old.length && first + i < w; i++) c.rows.push(toRow(prep, old[i]!, first + i));
+    for (let i = anchors.length - 1; i >= 0; i--) if (anchors[i]!.assignment === ai && anchors[i]!.day >= w) anchors.splice(i, 1);
+    c.started = false; c.done = false;
+    if (c.rows.length === 0) {
+      if (c.a.firstDay !== null && c.a.firstDay >= w) {
+        let l = startsOn.get(c.a.firstDay);
+        if (!l) startsOn.set(c.a.firstDay, (l = []));
+        l.push(c);
+      } else c.done = true;
+    } else {
+      c.started = true;
+      const last = c.rows[c.rows.length - 1]!;
+      if (last.population <= 0 || last.day < w - 1) c.done = true;
+      else {
+        c.N = last.population; c.W = last.avgWeightG; c.S = last.stage; c.acc = last.mortalityCarry;
+        const s = spanAt(c.a, w - 1).start;
+        const rowS = c.rows.find((r) => r.day === s)!;
+        c.span = planSpan(c, s, rowS.avgWeightG, rowS.stage);
+        extendPath(c, c.span, w - 1);
+        let at = active.length;
+        while (at > 0 && active[at - 1]!.a.idx > ai) at--;
+        active.splice(at, 0, c);
+      }
+    }
+    for (const [d, x] of c.a.days) {
+      if (d < w) continue;
+      for (const t of x.transfersOut) wake(t.dest, w);
+      for (const t of x.transfersIn) wake(t.source, w);
+    }
+  }
+
   for (let d = startDay; d <= asOf; d++) {
     const dn = d - batchStart + 1;
     const k = d - batchStart;
     // Batch-level mortality: split once over yesterday's populations.
     const bm = prep.batchMortality.get(d);
     if (bm) {
-      if (active.length === 0) {
+      const holders = sleeping > 0 ? holdersWithGhosts(d, bm.count) : active.map((c) => ({ id: c.a.id, n: c.N, idx: c.a.idx }));
+      if (holders.length === 0) {
         E(bm.ids.slice().sort()[0]!, 'assignment_id', `batch-level mortality on ${fmt(d)}: no assignment of the batch had fish at the end of the previous day`);
       } else {
-        const split = splitByLargestRemainder(bm.count, active.map((c) => ({ id: c.a.id, n: c.N })));
-        active.forEach((c, i) => { shareOf[c.a.idx] = split[i]!; });
+        const split = splitByLargestRemainder(bm.count, holders);
+        holders.forEach((h, i) => { shareOf[h.idx] = split[i]!; });
       }
     }
 
@@ -300,9 +402,9 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
   }
 
   // Records on days without fish, inflows after emptying (spec 7).
-  for (const c of carries) checkFishDays(c);
+  for (const c of carries) if (!asleep[c.a.idx]) checkFishDays(c);
 
-  return { rows: carries.map((c) => (resume && resume.rows[c.a.idx] === null ? null : c.rows)), anchors, temps, errors, warnings };
+  return { rows: carries.map((c) => (resume && resume.rows[c.a.idx] === null && (!ghosts?.[c.a.idx] || asleep[c.a.idx]) ? null : c.rows)), anchors, temps, errors, warnings };
 
   // ---------------------------------------------------------------------------------------------
   function tolerance(n: number) { return Math.max(10, 0.05 * n); }

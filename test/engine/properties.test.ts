@@ -489,6 +489,73 @@ describe('§8 invariants on random batches', () => {
     }), runs(80));
   }, 60_000 * SCALE);
 
+  it('recomputeFrom with only the edited pens named equals a full recompute', () => {
+    // pen-level edits only (the option's contract): the pens the changed records name walk again,
+    // the others stand unless a batch-level mortality split or container feed ties them in
+    let pruned = 0;
+    fc.assert(fc.property(seedArb, fc.integer({ min: 0, max: 7 }), seedArb, (seed, editKind, editSeed) => {
+      const doc = genBatch(seed);
+      const prev = mustRun(doc);
+      const r = mulberry32(editSeed);
+      const doc2 = structuredClone(doc);
+      let date: string | null = null;
+      const pens = new Set<string>();
+      const withFish = prev.assignments.flatMap((a) => a.states.filter((s) => s.population > 0).map((s) => [a.assignment_id, s.date] as const));
+      const penMortality = doc2.mortality!.filter((m) => m.assignment_id);
+      const penFeed = doc2.feed!.filter((f) => f.assignment_id);
+      if (editKind === 0 && withFish.length) {
+        const [aid, d] = pick(r, withFish);
+        doc2.mortality!.push({ id: 'M-new', assignment_id: aid, date: d, count: int(r, 1, 40), cause: 'X' });
+        date = d; pens.add(aid);
+      } else if (editKind === 1 && doc2.growth_samples!.length) {
+        const i = int(r, 0, doc2.growth_samples!.length - 1);
+        date = doc2.growth_samples![i].date; pens.add(doc2.growth_samples![i].assignment_id);
+        doc2.growth_samples!.splice(i, 1);
+      } else if (editKind === 2 && doc2.growth_samples!.length) {
+        const g = pick(r, doc2.growth_samples!);
+        g.avg_weight_g = round(g.avg_weight_g! * (0.8 + r() * 0.4), 2);
+        g.individual_weights_g = null;
+        date = g.date; pens.add(g.assignment_id);
+      } else if (editKind === 3 && penFeed.length) {
+        const f = pick(r, penFeed);
+        f.kg = round(f.kg * 1.5 + 1, 2);
+        date = f.date; pens.add(f.assignment_id!);
+      } else if (editKind === 4 && penMortality.length) {
+        const m = pick(r, penMortality);
+        m.count = m.count + int(r, 1, 50);
+        date = m.date; pens.add(m.assignment_id!);
+      } else if (editKind === 5 && penMortality.length) {
+        const m = pick(r, penMortality);
+        doc2.mortality!.splice(doc2.mortality!.indexOf(m), 1);
+        date = m.date; pens.add(m.assignment_id!);
+      } else if (editKind === 6 && doc2.transfers!.length) {
+        const t = pick(r, doc2.transfers!);
+        t.count = Math.max(1, Math.round(t.count * (0.8 + r() * 0.3)));
+        date = t.date; pens.add(t.source_assignment_id); pens.add(t.dest_assignment_id);
+      } else if (withFish.length) {
+        const [aid, d] = pick(r, withFish);
+        doc2.growth_samples!.push({ id: 'G-new', assignment_id: aid, date: d, sample_size: 20, avg_weight_g: round(50 + r() * 3000, 1) } as GrowthSampleDoc);
+        date = d; pens.add(aid);
+      }
+      if (!date) return;
+      const full = assimilate(structuredClone(doc2));
+      if (!full.ok) return;
+      const inc = recomputeFrom(structuredClone(doc2), structuredClone(prev), date, { pens });
+      if (!inc.ok) throw new Error('recomputeFrom failed: ' + JSON.stringify(inc.errors.slice(0, 3)));
+      expect(inc.states).toEqual(full.states);
+      if (prev.assignments.length > pens.size) pruned++;
+      const prevStates = new Map(prev.assignments.map((a) => [a.assignment_id, new Map(a.states.map((s) => [s.date, s]))]));
+      for (const a of full.states.assignments) {
+        const was = prevStates.get(a.assignment_id) ?? new Map();
+        const diff = a.states.filter((s) => JSON.stringify(was.get(s.date)) !== JSON.stringify(s)).map((s) => s.date);
+        const listed = (inc.changed.assignments.find((c) => c.assignment_id === a.assignment_id)?.states ?? []).map((s) => s.date);
+        expect([...listed].sort(), a.assignment_id).toEqual(diff);
+      }
+    }), runs(200));
+    // the property is about leaving pens standing: most runs must have had some to leave
+    expect(pruned).toBeGreaterThan(20);
+  }, 120_000 * SCALE);
+
   it('shuffling every input list gives identical output', () => {
     fc.assert(fc.property(seedArb, seedArb, (seed, shuffleSeed) => {
       const doc = genBatch(seed);
