@@ -14,11 +14,12 @@
  *  (e) 50 devices (each its own laptop database and sync client) writing and pushing concurrently
  *      for 60 s; then every event each device wrote is on the server, once, and nothing failed.
  * BENCH_SYNC_EVENTS (100000), BENCH_SYNC_INGEST (20000), BENCH_SYNC_DEVICES (50), BENCH_SYNC_SECONDS (60);
- * BENCH_SYNC_ONLY=ingest|devices|backlog runs one part (profiling).
+ * BENCH_SYNC_ONLY=ingest|devices|backlog runs one part (profiling); BENCH_SYNC_CACHE=1 keeps laptop A's
+ * generated database in .prof/sync/ and reuses it (iteration; the default run generates it).
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -353,13 +354,28 @@ export async function benchSync(log: (l: BenchLine) => void): Promise<void> {
   try {
     const total = Number(process.env.BENCH_SYNC_EVENTS ?? 100_000);
     const today = new Date().toISOString().slice(0, 10);
-    let t = performance.now();
-    const events = siteEvents(SITE, total, today);
-    const genMs = performance.now() - t;
-    t = performance.now();
-    const laptopA = openLaptop(join(dir, 'laptop-a.db'));
-    writeEvents(laptopA, SITE, events);
-    log({ name: 'laptop A: generated site (demo batches, day by day), written as the app writes events', value: `${n0(events.length)} events: generated in ${ms(genMs)}, written and projected in ${ms(performance.now() - t)}` });
+    // BENCH_SYNC_CACHE=1 (iteration only): laptop A's database is kept in .prof/sync/ (git-excluded)
+    // per size and day, and copied from there on the next run instead of generated again
+    const cache = process.env.BENCH_SYNC_CACHE === '1' ? join(process.cwd(), '.prof', 'sync', `laptop-a-${total}-${today}.db`) : null;
+    let laptopA: Connection;
+    if (cache && existsSync(cache)) {
+      copyFileSync(cache, join(dir, 'laptop-a.db'));
+      laptopA = openDatabase(join(dir, 'laptop-a.db'));
+      log({ name: 'laptop A: generated site (demo batches, day by day), written as the app writes events', value: `copied from ${cache} (BENCH_SYNC_CACHE)` });
+    } else {
+      let t = performance.now();
+      const events = siteEvents(SITE, total, today);
+      const genMs = performance.now() - t;
+      t = performance.now();
+      laptopA = openLaptop(join(dir, 'laptop-a.db'));
+      writeEvents(laptopA, SITE, events);
+      log({ name: 'laptop A: generated site (demo batches, day by day), written as the app writes events', value: `${n0(events.length)} events: generated in ${ms(genMs)}, written and projected in ${ms(performance.now() - t)}` });
+      if (cache) {
+        mkdirSync(dirname(cache), { recursive: true });
+        laptopA.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+        copyFileSync(join(dir, 'laptop-a.db'), cache);
+      }
+    }
     const only = process.env.BENCH_SYNC_ONLY; // ingest | devices | backlog (profiling one part)
     if (!only || only === 'ingest') await ingestPullApply(cluster, laptopA, Number(process.env.BENCH_SYNC_INGEST ?? 20_000), dir, log);
     const nDev = Number(process.env.BENCH_SYNC_DEVICES ?? 50);
