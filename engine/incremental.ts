@@ -25,7 +25,8 @@ export interface StateChanges {
 }
 
 export type IncrementalResult =
-  | { ok: true; states: StatesDocument; changed: StateChanges; restartDate: string | null }
+  /** walked: how many assignments the walk resumed (the others stood as they were). */
+  | { ok: true; states: StatesDocument; changed: StateChanges; restartDate: string | null; walked: number }
   | { ok: false; errors: InputError[] };
 
 const TEMPERATURE_REACH_DAYS = 7;
@@ -52,7 +53,7 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
   const compatible = from !== null && previous.engine_version === ENGINE_VERSION && previous.as_of === formatIsoDate(prep.asOf) && previous.batch_id === prep.batchId;
   if (!compatible) {
     const full = computeStates(prep);
-    return full.ok ? { ok: true, states: full.states, changed: diff(previous, full.states), restartDate: null } : full;
+    return full.ok ? { ok: true, states: full.states, changed: diff(previous, full.states), restartDate: null, walked: prep.assignments.length } : full;
   }
   const prevById = new Map(previous.assignments.map((s) => [s.assignment_id, s]));
   const firstOf = (st: AssignmentState[]) => parseIsoDate(st[0]!.date)!;
@@ -121,7 +122,8 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
   const resume = { day: restart, rows, frozen, anchors, warnings: keptWarnings, ...(walks ? { ghosts, previous: before } : {}) };
   const result = computeStates(prep, resume, undefined, { previous, restart });
   if (!result.ok) return result;
-  return { ok: true, states: result.states, changed: diff(previous, result.states), restartDate: formatIsoDate(restart) };
+  const walked = walks ? walks.reduce((n, x) => n + x, 0) : prep.assignments.length;
+  return { ok: true, states: result.states, changed: diff(previous, result.states), restartDate: formatIsoDate(restart), walked };
 }
 
 /**

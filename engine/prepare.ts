@@ -192,6 +192,41 @@ interface PrepMemo {
 }
 const MEMO = new WeakMap<Prepared, PrepMemo>();
 
+/** The pens named by the records that differ between two versions of a list, and the added ones. */
+interface PenDelta { pens: Set<string>; added: { r: Record<string, unknown>; i: number }[] }
+const DELTA_LIMIT = 200;
+
+/**
+ * Walks both lists together: records that are the same object in the same order match, the rest
+ * are removed or added. Null when more than DELTA_LIMIT differ, or one that differs names no pen
+ * (batch- or container-level records change other indexes: the list is indexed again).
+ */
+function penDelta(old: unknown[], now: unknown[]): PenDelta | null {
+  const pens = new Set<string>();
+  const added: PenDelta['added'] = [];
+  const note = (r: unknown): boolean => {
+    if (!isObj(r) || typeof r.assignment_id !== 'string' || present(r.container_id)) return false;
+    pens.add(r.assignment_id);
+    return true;
+  };
+  let i = 0, j = 0, changes = 0;
+  while (i < old.length || j < now.length) {
+    if (i < old.length && j < now.length && old[i] === now[j]) { i++; j++; continue; }
+    if (++changes > DELTA_LIMIT) return null;
+    if (j < now.length && (i >= old.length || old[i] === now[j + 1])) {
+      if (!note(now[j])) return null;
+      added.push({ r: now[j] as Record<string, unknown>, i: j }); j++;
+    } else if (i < old.length && (j >= now.length || old[i + 1] === now[j])) {
+      if (!note(old[i])) return null;
+      i++;
+    } else {
+      if (!note(old[i]) || !note(now[j])) return null;
+      added.push({ r: now[j] as Record<string, unknown>, i: j }); i++; j++;
+    }
+  }
+  return { pens, added };
+}
+
 export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult {
   const errors: InputError[] = [];
   const warnings: Warning[] = [];
@@ -205,7 +240,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   const site = isObj(doc.site) ? doc.site : null;
   if (!site) E('site', 'site', 'the site is missing');
   let weightCv = 0.2;
-  let resolver = new LocalDayResolver(null);
+  let resolver = LocalDayResolver.of(null);
   if (site) {
     if (present(site.weight_cv)) {
       if (!isNum(site.weight_cv) || site.weight_cv < 0.01 || site.weight_cv > 1) E(String(site.id ?? 'site'), 'weight_cv', `weight_cv must be between 0.01 and 1, got ${JSON.stringify(site.weight_cv)}`);
@@ -213,7 +248,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     }
     if (present(site.timezone)) {
       if (typeof site.timezone !== 'string' || !isValidTimeZone(site.timezone)) E(String(site.id ?? 'site'), 'timezone', `unknown time zone ${JSON.stringify(site.timezone)}`);
-      else resolver = new LocalDayResolver(site.timezone);
+      else resolver = LocalDayResolver.of(site.timezone);
     }
   }
   const batchInfo = isObj(doc.batch) ? doc.batch : null;
@@ -455,14 +490,44 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   const memo = prevMemo && prevMemo.ctx === ctx && errors.length === 0 ? prevMemo : undefined;
   const keepMortality = memo !== undefined && Array.isArray(doc.mortality) && memo.mortality === doc.mortality;
   const keepFeed = memo !== undefined && Array.isArray(doc.feed) && memo.feed === doc.feed;
+  // A list that is the previous one with a few records changed (the rest the same objects, in the
+  // same order) rebuilds only the ledgers of the pens those records name.
+  const mortDelta = memo && !keepMortality && Array.isArray(doc.mortality) && Array.isArray(memo.mortality) ? penDelta(memo.mortality, doc.mortality) : null;
+  const feedDelta = memo && !keepFeed && Array.isArray(doc.feed) && Array.isArray(memo.feed) ? penDelta(memo.feed, doc.feed) : null;
   for (const a of assignments) {
     const old = memo?.ledgers.get(a.id);
+    const shareMort = keepMortality || (mortDelta !== null && !mortDelta.pens.has(a.id));
+    const shareFeed = keepFeed || (feedDelta !== null && !feedDelta.pens.has(a.id));
     a.ledger = {
-      ...(keepMortality ? { mortCount: old!.mortCount, mortId: old!.mortId, mortMore: old!.mortMore }
+      ...(shareMort ? { mortCount: old!.mortCount, mortId: old!.mortId, mortMore: old!.mortMore }
         : { mortCount: new Array<number>(nDays).fill(-1), mortId: new Array<string | undefined>(nDays).fill(undefined), mortMore: new Map() }),
-      ...(keepFeed ? { feedKg: old!.feedKg, feedParts: old!.feedParts, feedId: old!.feedId }
+      ...(shareFeed ? { feedKg: old!.feedKg, feedParts: old!.feedParts, feedId: old!.feedId }
         : { feedKg: new Array<number>(nDays).fill(NaN), feedParts: new Map(), feedId: new Array<string | undefined>(nDays).fill(undefined) }),
     };
+  }
+  /** Runs `row` over a list, or with a delta over its added records and the records of the pens it names. */
+  function eachRecord(list: string, delta: PenDelta | null, row: (r: Record<string, unknown>, i: number, id: string) => void): void {
+    if (!delta) { listOf(list).forEach((r, i) => row(r, i, recId(list, r, i))); return; }
+    const all = doc[list] as unknown[];
+    for (const { r, i } of delta.added) {
+      const id = deltaId(list, r, i, all);
+      // a record naming an unknown pen is reported here (no ledger is rebuilt for it)
+      if (!assignmentIndex.has(r.assignment_id as string)) row(r, i, id);
+    }
+    if (delta.pens.size === 0) return;
+    for (let i = 0; i < all.length; i++) {
+      const r = all[i] as Record<string, unknown>;
+      if (delta.pens.has(r.assignment_id as string) && assignmentIndex.has(r.assignment_id as string)) row(r, i, typeof r.id === 'number' ? String(r.id) : (r.id as string));
+    }
+  }
+  /** The id of a record added to a list, checked as recId checks it (against the whole list). */
+  function deltaId(list: string, r: Record<string, unknown>, i: number, all: unknown[]): string {
+    const id = typeof r.id === 'string' && r.id ? r.id : typeof r.id === 'number' ? String(r.id) : '';
+    if (!id) { const alt = `${list}[${i}]`; E(alt, 'id', 'the record needs an id'); return alt; }
+    let n = 0;
+    for (const x of all) if (isObj(x) && (x.id === r.id || (typeof x.id === 'number' && String(x.id) === id))) n++;
+    if (n > 1) E(id, 'id', `${list} id ${id} appears twice`);
+    return id;
   }
   const ledgerDay = (d: number) => (batchStart !== null && d >= batchStart && d - batchStart < nDays ? d - batchStart : -1);
   function dayOf(a: PAssignment, d: number): DayInputs {
@@ -602,9 +667,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       addCandidate(a, d, { type: 'manual', valueG: r.avg_weight_g as number, weight: 1, id, selective: false });
     }
   });
-  const batchMortality = keepMortality ? memo.batchMortality : new Map<number, { count: number; ids: string[] }>();
-  if (!keepMortality) listOf('mortality').forEach((r, i) => {
-    const id = recId('mortality', r, i);
+  const batchMortality = keepMortality || mortDelta ? memo!.batchMortality : new Map<number, { count: number; ids: string[] }>();
+  if (!keepMortality) eachRecord('mortality', mortDelta, (r, i, id) => {
     const d = recDate(id, r);
     const ok = checkCount(id, 'count', r.count);
     if (present(r.assignment_id)) {
@@ -625,9 +689,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       b.count += r.count as number; b.ids.push(id);
     }
   });
-  const containerFeed = keepFeed ? memo.containerFeed : new Map<number, Map<number, { kg: number; ids: string[]; parts: { id: string; kg: number }[] }>>();
-  if (!keepFeed) listOf('feed').forEach((r, i) => {
-    const id = recId('feed', r, i);
+  const containerFeed = keepFeed || feedDelta ? memo!.containerFeed : new Map<number, Map<number, { kg: number; ids: string[]; parts: { id: string; kg: number }[] }>>();
+  if (!keepFeed) eachRecord('feed', feedDelta, (r, i, id) => {
     const d = recDate(id, r);
     const hasA = present(r.assignment_id), hasC = present(r.container_id);
     const okKg = isNum(r.kg) && r.kg >= 0 && r.kg <= 1e6;

@@ -24,6 +24,12 @@ export interface BatchInputs {
   readings: ReadingAggregator | null;
   /** The last event (local rowid of `events`) whose projection these inputs include. */
   eventMark?: number;
+  /**
+   * Loaded over reused inputs: the assignments named by every record changed since (the engine
+   * walks only these and those they exchange fish with). Null when something else changed: a
+   * batch- or container-level record, temperatures, or a list read again in full.
+   */
+  touched?: Set<string> | null;
 }
 
 /**
@@ -96,18 +102,20 @@ const PATCH_LIMIT = 200;
  * removed where they left the batch or were voided, inserted at their (date, id) place otherwise.
  * Null when too many changed to be worth it.
  */
-function patchedList(db: Database.Database, batchId: string, spec: NonNullable<ReturnType<typeof KIND_SQL.get>>, kept: Row[], mark: number): Row[] | null {
+function patchedList(db: Database.Database, batchId: string, spec: NonNullable<ReturnType<typeof KIND_SQL.get>>, kept: Row[], mark: number, touched: Touched): Row[] | null {
   const ids = (stmt(db, 'SELECT DISTINCT entity_id FROM events WHERE rowid > ? AND entity_type = ? LIMIT ?').raw().all(mark, spec.k.entity, PATCH_LIMIT + 1) as [string][]).map((r) => r[0]);
   if (ids.length > PATCH_LIMIT) return null;
   if (ids.length === 0) return kept;
   const changed = new Set(ids);
-  const out = kept.filter((r) => !changed.has(r.id as string));
+  const out: Row[] = [];
+  for (const r of kept) if (changed.has(r.id as string)) touch(touched, r); else out.push(r);
   const n = spec.cols.length;
   const rows = stmt(db, spec.byId(ids.length)).raw().all(...ids) as unknown[][];
   const key = (r: Row) => `${r.date as string}\u0000${r.id as string}`;
   for (const r of rows) {
     if (r[n] !== batchId || r[n + 1] !== 0) continue;
     const o = rowObject(spec.cols, spec.types, r);
+    touch(touched, o);
     // binary search for the (date, id) place, as ORDER BY date, id puts it
     const k = key(o);
     let lo = 0, hi = out.length;
@@ -118,6 +126,15 @@ function patchedList(db: Database.Database, batchId: string, spec: NonNullable<R
   // not (a tool writing the table directly): read the list again rather than trust the patch.
   const count = (stmt(db, `SELECT count(*) AS n FROM ${spec.k.table} WHERE batch_id = ? AND voided = 0`).get(batchId) as { n: number }).n;
   return count === out.length ? out : null;
+}
+
+/** The assignments changed records name; `all` once one names none (batch or container level). */
+interface Touched { pens: Set<string>; all: boolean }
+const PEN_FIELDS = ['assignment_id', 'source_assignment_id', 'dest_assignment_id'] as const;
+function touch(t: Touched, r: Row): void {
+  let named = false;
+  for (const f of PEN_FIELDS) if (typeof r[f] === 'string') { t.pens.add(r[f] as string); named = true; }
+  if (!named || typeof r.container_id === 'string') t.all = true;
 }
 
 export function loadBatchInputs(db: Database.Database, batchId: string, opts: BuildOptions, reuse?: InputReuse): BatchInputs | null {
@@ -132,11 +149,14 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
   const containerIds = new Set(assignments.map((a) => a.container_id as string));
   const before = reuse?.inputs.doc as unknown as Record<string, Row[] | undefined> | undefined;
   const mark = reuse?.inputs.eventMark;
+  // inputs other than the measurement lists (temperatures) touch every pen
+  const touched: Touched = { pens: new Set(), all: !reuse || [...reuse.changed].some((c) => !(KIND_SQL as Map<string, unknown>).has(c)) };
   for (const spec of KIND_SQL.values()) {
     const { k, cols, types, sql } = spec;
     let kept = before && !reuse!.changed.has(k.docList) ? before[k.docList] : undefined;
     // a changed list is patched with its changed records when the kept one has an event mark
-    if (!kept && before?.[k.docList] && mark !== undefined && k.docHasId) kept = patchedList(db, batchId, spec, before[k.docList]!, mark) ?? undefined;
+    if (!kept && before?.[k.docList] && mark !== undefined && k.docHasId) kept = patchedList(db, batchId, spec, before[k.docList]!, mark, touched) ?? undefined;
+    if (!kept && reuse) touched.all = true;
     if (kept) {
       lists[k.docList] = kept;
       if (k.docList === 'feed') for (const r of kept) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
@@ -187,7 +207,7 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
     ...(lists as unknown as Partial<BatchDocument>),
   };
   const eventMark = (stmt(db, 'SELECT max(rowid) AS m FROM events').get() as { m: number | null }).m ?? 0;
-  return { doc, readings, eventMark };
+  return { doc, readings, eventMark, ...(reuse ? { touched: touched.all ? null : touched.pens } : {}) };
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {

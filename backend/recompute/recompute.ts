@@ -37,6 +37,8 @@ export interface RecomputeOutcome {
   ms: number;
   /** Where the time went: loading inputs and previous states, the engine, writing. */
   split?: { load: number; compute: number; persist: number; persistStates: number; previousFrom: 'memory' | 'tables' | 'none' };
+  /** Assignments the engine walked again (an incremental run leaves the ones an edit cannot reach). */
+  walked?: number;
 }
 
 export interface RecomputerOptions {
@@ -279,14 +281,16 @@ export class Recomputer {
     let states: StatesDocument;
     let changed: StateChanges;
     let prepared: Prepared;
+    let walked: number | undefined;
     try {
       const p = prepare(inputs.doc, { readings: inputs.readings, ...(cached?.prepared && previous ? { previous: cached.prepared } : {}) });
       if (!p.ok) return this.failed(batchId, asOf, dirty, p.errors, t0);
       prepared = p.prep;
       if (previous && dirty.from_date > batch.start_date) {
-        const r = recomputePrepared(p.prep, previous, dirty.from_date);
+        // with inputs patched over the kept ones, only the pens their changed records name walk again
+        const r = recomputePrepared(p.prep, previous, dirty.from_date, { pens: cached && inputs.touched ? inputs.touched : null });
         if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
-        states = r.states; changed = r.changed;
+        states = r.states; changed = r.changed; walked = r.walked;
       } else {
         const r = computeStates(p.prep);
         if (!r.ok) return this.failed(batchId, asOf, dirty, r.errors, t0);
@@ -350,7 +354,7 @@ export class Recomputer {
     if (this.cacheLimit > 0) this.remember(batchId, revision, states, inputs, written, prepared);
     const t3 = performance.now();
     return { batch_id: batchId, as_of: asOf, ok: true, changed_states: n, errors: [], cleared, ms: t3 - t0,
-      split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, persistStates: statesMs, previousFrom } };
+      split: { load: t1 - t0, compute: t2 - t1, persist: t3 - t2, persistStates: statesMs, previousFrom }, ...(walked !== undefined ? { walked } : {}) };
   }
 
   private failed(batchId: string, asOf: string, dirty: DirtyRow, errors: InputError[], t0: number): RecomputeOutcome {

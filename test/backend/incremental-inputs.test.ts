@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../backend/core';
+import { Recomputer } from '../../backend/recompute/recompute';
 import { verifyBatch } from '../../backend/recompute/verify';
 import { mulberry32 } from '../support/rng';
 import { must, openBackend, seedSmallSite } from './helpers';
@@ -73,6 +74,58 @@ describe('recompute with kept inputs and output parts', () => {
     await seedSmallSite(be);
     await be.idle();
     await editSequence(be, 12, 20);
+    await be.close();
+  });
+});
+
+describe('recompute of only the pens an edit reaches', () => {
+  it('a batch of 8 pens: seeded edits on single pens leave the others standing, and every output equals a full recompute', async () => {
+    // manual: this test's own Recomputer runs the recomputes, so it sees how many pens walked
+    const be = await openBackend(undefined, { recompute: 'manual' });
+    const db = be.ctx.db;
+    must(await be.call('batch.create', { id: 'B1', name: 'Batch 1', start_date: '2025-01-01' }));
+    for (let i = 1; i <= 7; i++) must(await be.call('container.create', { id: `P${i}`, name: `Pen ${i}`, environment: 'sea' }));
+    // A6 and A7 share P6 and its container feed; A1 moves fish into A8 (P7) on 2025-03-01
+    const pens = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'];
+    for (const [i, a] of pens.entries()) must(await be.call('assignment.create', { id: a, batch_id: 'B1', container_id: a === 'A7' ? 'P6' : a === 'A8' ? 'P7' : `P${i + 1}`, stage: 'Adult' }));
+    for (const [i, a] of pens.slice(0, 7).entries()) must(await be.call('placement.record', { batch_id: 'B1', assignment_id: a, date: '2025-01-01', count: 5000 + 997 * i, avg_weight_g: 400 + 31 * i }));
+    must(await be.call('transfer.record', { batch_id: 'B1', date: '2025-03-01', source_assignment_id: 'A1', dest_assignment_id: 'A8', count: 2000 }));
+    for (const d of ['2025-02-14', '2025-04-02', '2025-05-20', '2025-06-25']) must(await be.call('mortality.record', { batch_id: 'B1', date: d, count: 7 }));
+    for (const d of ['2025-02-01', '2025-03-15', '2025-05-01', '2025-06-01']) must(await be.call('feed.record', { batch_id: 'B1', container_id: 'P6', date: d, kg: 120 }));
+    const rc = new Recomputer(db, be.ctx.today);
+    rc.recompute('B1');
+    expect(verifyBatch(db, 'B1')).toEqual([]);
+
+    const r = mulberry32(21);
+    const pick = <T>(l: readonly T[]): T => l[Math.floor(r() * l.length)]!;
+    const made: { method: string; id: string }[] = [];
+    const walked: number[] = [];
+    const done: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const a = pick(pens.slice(0, 7)), date = pick(DAYS);
+      const k = Math.floor(r() * 5);
+      if (k === 0) { made.push({ method: 'sample', id: must(await be.call('sample.record', { batch_id: 'B1', assignment_id: a, date, sample_size: 30, avg_weight_g: 500 + r() * 1500 })).id }); done.push(`sample ${a}`); }
+      else if (k === 1) { made.push({ method: 'mortality', id: must(await be.call('mortality.record', { batch_id: 'B1', assignment_id: a, date, count: 1 + Math.floor(r() * 300) })).id }); done.push(`mortality ${a}`); }
+      else if (k === 2) { made.push({ method: 'feed', id: must(await be.call('feed.record', { batch_id: 'B1', assignment_id: a, date, kg: 20 + r() * 100 })).id }); done.push(`feed ${a}`); }
+      else if (k === 3 && made.length) {
+        const m = pick(made);
+        const patch = m.method === 'feed' ? { kg: 5 + r() * 50 } : m.method === 'mortality' ? { count: 1 + Math.floor(r() * 500) } : { avg_weight_g: 500 + r() * 1500 };
+        must(await be.call(`${m.method}.correct` as 'sample.correct', { id: m.id, patch, reason: 'entered wrong' }));
+        done.push(`${m.method}.correct`);
+      } else if (made.length) {
+        const m = pick(made);
+        const v = await be.call(`${m.method}.void` as 'sample.void', { id: m.id, reason: 'duplicate' });
+        if (!v.ok) must(await be.call(`${m.method}.restore` as 'sample.restore', { id: m.id, reason: 'not a duplicate' }));
+        done.push(`${m.method}.void/restore`);
+      } else continue;
+      const o = rc.recompute('B1')!;
+      expect(o.ok, JSON.stringify(o.errors)).toBe(true);
+      if (o.walked !== undefined) walked.push(o.walked);
+      expect(verifyBatch(db, 'B1'), `after step ${i} (${done.join(', ')})`).toEqual([]);
+    }
+    // most edits reach one pen (with A8 when the edit is in A1, with A7 or A6 through P6's feed)
+    expect(walked.length).toBeGreaterThan(30);
+    expect(walked.filter((n) => n <= 2).length).toBeGreaterThan(walked.length / 2);
     await be.close();
   });
 });

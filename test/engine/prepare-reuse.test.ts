@@ -8,6 +8,7 @@ import { computeStates, prepare, type BatchDocument, type Prepared, type StatesD
 import { generateDemoBatch } from '../../engine/demo';
 import { ReadingAggregator } from '../../engine/readings';
 import { LocalDayResolver } from '../../engine/timezone';
+import { mulberry32 } from '../support/rng';
 
 function statesOf(doc: BatchDocument, readings: ReadingAggregator | null, previous?: Prepared): { states: StatesDocument; prep: Prepared } {
   const p = prepare(doc, { readings, ...(previous ? { previous } : {}) });
@@ -57,5 +58,46 @@ describe('prepare with a previous preparation', () => {
     const r = statesOf(doc, readings, first.prep);
     expect(r.states).toEqual(statesOf(doc, readings).states);
     expect(r.prep.assignments[0]!.ledger.mortCount).not.toBe(first.prep.assignments[0]!.ledger.mortCount);
+  });
+
+  it('seeded edits of single records in the mortality and feed lists: the same ledgers and states as a fresh preparation', () => {
+    // as the backend patches a kept list: the other records stay the very same objects, in order
+    const r = mulberry32(7);
+    let doc: BatchDocument = base;
+    let prev = statesOf(doc, readings).prep;
+    let shared = 0;
+    for (let step = 0; step < 30; step++) {
+      const key = r() < 0.5 ? 'mortality' : 'feed';
+      const list = [...(doc[key] as { id: string; date: string; assignment_id?: string | null; container_id?: string | null }[])];
+      const at = Math.floor(r() * list.length);
+      const old = list[at]!;
+      const kind = Math.floor(r() * 4);
+      // a second record on a day and pen (or container) that has one
+      if (kind === 0) list.splice(at, 0, { ...old, id: `new-${step}`, ...(key === 'mortality' ? { count: 3 } : { kg: 5 }) } as typeof old);
+      else if (kind === 1) list.splice(at, 1);
+      else if (kind === 2) list[at] = { ...old, ...(key === 'mortality' ? { count: ((old as { count?: number }).count ?? 0) + 2 } : { kg: 1.5 }) } as typeof old;
+      else { list.splice(at, 1); list.splice(Math.floor(r() * list.length), 0, { ...old }); } // moved (its date order is not the engine's concern)
+      doc = { ...doc, [key]: list };
+      const reused = statesOf(doc, readings, prev);
+      const fresh = statesOf(doc, readings);
+      expect(reused.states, `step ${step}`).toEqual(fresh.states);
+      expect(reused.prep.assignments.map((a) => a.ledger), `step ${step}`).toEqual(fresh.prep.assignments.map((a) => a.ledger));
+      shared += reused.prep.assignments.filter((a, i) => a.ledger[key === 'mortality' ? 'mortCount' : 'feedKg'] === prev.assignments[i]!.ledger[key === 'mortality' ? 'mortCount' : 'feedKg']).length;
+      prev = reused.prep;
+    }
+    // pen-level edits rebuild the ledgers of the pens they name only
+    expect(shared).toBeGreaterThan(base.assignments.length * 10);
+  });
+
+  it('an added record that repeats an id or names an unknown pen is an error, as without a previous preparation', () => {
+    const first = statesOf(base, readings);
+    const m = base.mortality!.find((x) => x.assignment_id)!;
+    for (const extra of [{ ...m, count: 1 }, { ...m, id: 'M-unknown', assignment_id: 'no-such-pen' }]) {
+      const doc: BatchDocument = { ...base, mortality: [...base.mortality!, extra] };
+      const reused = prepare(doc, { readings, previous: first.prep });
+      const fresh = prepare(doc, { readings });
+      expect(reused.ok).toBe(false);
+      expect(!reused.ok && reused.errors).toEqual(!fresh.ok && fresh.errors);
+    }
   });
 });
