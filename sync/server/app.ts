@@ -15,6 +15,7 @@ import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import { ENGINE_VERSION } from '../../engine/index';
 import { canonicalJson, sha256Hex } from '../../backend/events/canonical';
+import { canonicalPayload } from '../canonical';
 import { parseHlc } from '../../backend/events/hlc';
 import { isKnownVersion, type EventRow } from '../apply';
 import {
@@ -36,6 +37,8 @@ function pgType(c: string): string {
 }
 const ASSIGNMENT_STATE_COLS: [string, string][] = STATE_COLS.map((c) => [c, pgType(c)]);
 const BATCH_STATE_COLS: [string, string][] = BATCH_COLS.filter((c) => c !== 'batch_id').map((c) => [c, pgType(c)]);
+/** Accepted events per INSERT while a push is validated (sent as the loop goes on). */
+const INSERT_CHUNK = 100;
 
 export interface ServerOptions {
   db: ServerDb;
@@ -228,74 +231,82 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
         const rejectedIds = new Set<string>();
         let last = dev.last_seq;
 
+        // Accepted events go to PostgreSQL in chunks while the next ones are validated and projected
+        // here: the INSERT runs on the database's core while this one projects (queries of one
+        // transaction queue on its connection, in order). The loop yields after sending a chunk so
+        // the query leaves; every chunk is awaited before the transaction ends.
+        const inserts: Promise<void>[] = [];
+        let insertError: unknown = null;
+        let chunk: typeof accepted = [];
+        const flush = () => {
+          if (!chunk.length) return;
+          const rows = chunk;
+          chunk = [];
+          inserts.push(insertEvents(tx, siteId, nowIso, rows).catch((e: unknown) => { insertError ??= e; }));
+        };
+
         rep.db.exec('BEGIN');
         began = true;
-        for (const ev of evs) {
-          const ex = existing.get(ev.event_id);
-          if (ex) {
-            if (ex.payload_sha256 === ev.payload_sha256) {
-              results.push({ event_id: ev.event_id, status: 'duplicate', server_seq: ex.server_seq, effective_ts: iso(ex.effective_ts), reason: null,
-                ...(ex.device_id !== ev.device_id || Number(ex.device_seq) !== ev.device_seq ? { device_id: ex.device_id, device_seq: Number(ex.device_seq) } : {}) });
-            } else {
-              const reason = `event_id ${ev.event_id} was already received with another payload (a bug, logged)`;
-              app.log.error({ event_id: ev.event_id, device_id: ev.device_id }, reason);
-              rejected.push({ ev, reason });
-              results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
+        try {
+          for (const ev of evs) {
+            if (chunk.length >= INSERT_CHUNK) { flush(); await new Promise<void>((r) => setImmediate(r)); }
+            const ex = existing.get(ev.event_id);
+            if (ex) {
+              if (ex.payload_sha256 === ev.payload_sha256) {
+                results.push({ event_id: ev.event_id, status: 'duplicate', server_seq: ex.server_seq, effective_ts: iso(ex.effective_ts), reason: null,
+                  ...(ex.device_id !== ev.device_id || Number(ex.device_seq) !== ev.device_seq ? { device_id: ex.device_id, device_seq: Number(ex.device_seq) } : {}) });
+              } else {
+                const reason = `event_id ${ev.event_id} was already received with another payload (a bug, logged)`;
+                app.log.error({ event_id: ev.event_id, device_id: ev.device_id }, reason);
+                rejected.push({ ev, reason });
+                results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
+              }
+              last = Math.max(last, ev.device_seq);
+              continue;
             }
-            last = Math.max(last, ev.device_seq);
-            continue;
-          }
-          const rb = rejectedBefore.get(ev.event_id);
-          if (rb) {
-            results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason: rb.reason });
-            rejectedIds.add(ev.event_id);
-            last = Math.max(last, ev.device_seq);
-            continue;
-          }
-          if (ev.device_seq <= last) {
-            const other = seqTaken.get(ev.device_seq);
-            throw new HttpError(409, { error: 'device_seq_conflict', message: `device_seq ${ev.device_seq} of device ${ev.device_id} is taken by another event${other ? ` (${other})` : ''}: register a new device_id` });
-          }
-          if (ev.device_seq > last + 1) throw new HttpError(409, { error: 'expected_seq', expected_seq: last + 1, message: `expected device_seq ${last + 1}, got ${ev.device_seq}` });
-          last = ev.device_seq;
+            const rb = rejectedBefore.get(ev.event_id);
+            if (rb) {
+              results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason: rb.reason });
+              rejectedIds.add(ev.event_id);
+              last = Math.max(last, ev.device_seq);
+              continue;
+            }
+            if (ev.device_seq <= last) {
+              const other = seqTaken.get(ev.device_seq);
+              throw new HttpError(409, { error: 'device_seq_conflict', message: `device_seq ${ev.device_seq} of device ${ev.device_id} is taken by another event${other ? ` (${other})` : ''}: register a new device_id` });
+            }
+            if (ev.device_seq > last + 1) throw new HttpError(409, { error: 'expected_seq', expected_seq: last + 1, message: `expected device_seq ${last + 1}, got ${ev.device_seq}` });
+            last = ev.device_seq;
 
-          let reason = validate(ev, siteId, acceptedIds, rejectedIds, baseKnown, baseRejected);
-          const seq = counter + 1;
-          const eff = effectiveTs(ev, offsetMs, now);
-          if (!reason) {
-            const row: EventRow = {
-              ...ev, base_event_ids: JSON.stringify(ev.base_event_ids), payload: canonicalJson(ev.payload), server_seq: seq, received_at: nowIso, effective_ts: eff,
-            };
-            try { rep.trial(() => rep!.add(row)); } catch (e) { reason = `invalid: ${(e as Error).message}`.slice(0, 500); }
+            const checked = validate(ev, siteId, acceptedIds, rejectedIds, baseKnown, baseRejected);
+            let reason = typeof checked === 'string' ? checked : null;
+            const seq = counter + 1;
+            const eff = effectiveTs(ev, offsetMs, now);
+            if (typeof checked !== 'string') {
+              const row: EventRow = {
+                ...ev, base_event_ids: JSON.stringify(ev.base_event_ids), payload: checked.payload, server_seq: seq, received_at: nowIso, effective_ts: eff,
+              };
+              try { rep.trial(() => rep!.add(row)); } catch (e) { reason = `invalid: ${(e as Error).message}`.slice(0, 500); }
+            }
+            if (reason) {
+              rejected.push({ ev, reason });
+              rejectedIds.add(ev.event_id);
+              results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
+            } else {
+              counter = seq;
+              accepted.push({ ev, seq, eff });
+              chunk.push({ ev, seq, eff });
+              acceptedIds.set(ev.event_id, ev);
+              results.push({ event_id: ev.event_id, status: 'accepted', server_seq: seq, effective_ts: eff, reason: null });
+            }
           }
-          if (reason) {
-            rejected.push({ ev, reason });
-            rejectedIds.add(ev.event_id);
-            results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
-          } else {
-            counter = seq;
-            accepted.push({ ev, seq, eff });
-            acceptedIds.set(ev.event_id, ev);
-            results.push({ event_id: ev.event_id, status: 'accepted', server_seq: seq, effective_ts: eff, reason: null });
-          }
+        } catch (e) {
+          await Promise.all(inserts); // never leave the transaction with a query of it still queued
+          throw e;
         }
-
-        if (accepted.length) {
-          // one statement, one parameter: the rows as a JSON array, unpacked by PostgreSQL (no per-value binding)
-          const rowsJson = JSON.stringify(accepted.map(({ ev, seq, eff }) => ({
-            event_id: ev.event_id, device_id: ev.device_id, device_seq: ev.device_seq, server_seq: seq, effective_ts: eff, hlc: ev.hlc,
-            occurred_at: ev.occurred_at, type: ev.type, v: ev.v, entity_type: ev.entity_type, entity_id: ev.entity_id,
-            base_event_ids: ev.base_event_ids, actor: ev.actor, payload: ev.payload, payload_sha256: ev.payload_sha256,
-          })));
-          const r = await sql`INSERT INTO events (event_id, site_id, device_id, device_seq, server_seq, received_at, effective_ts, hlc, occurred_at, type, v,
-              entity_type, entity_id, base_event_ids, actor, payload, payload_sha256)
-            SELECT x.event_id, ${siteId}, x.device_id, x.device_seq, x.server_seq, ${nowIso}::timestamptz, x.effective_ts, x.hlc, x.occurred_at, x.type, x.v,
-              x.entity_type, x.entity_id, x.base_event_ids, x.actor, x.payload, x.payload_sha256
-            FROM json_to_recordset(${rowsJson}::json) AS x(event_id uuid, device_id uuid, device_seq bigint, server_seq bigint, effective_ts timestamptz,
-              hlc text, occurred_at text, type text, v integer, entity_type text, entity_id text, base_event_ids jsonb, actor text, payload jsonb, payload_sha256 text)
-            ON CONFLICT (event_id) DO NOTHING`.execute(tx);
-          if (Number(r.numAffectedRows ?? accepted.length) !== accepted.length) throw new Error('an event was inserted concurrently');
-        }
+        flush();
+        await Promise.all(inserts);
+        if (insertError) throw insertError;
         if (accepted.length) await sql`UPDATE server_seq_counter SET last = ${counter} WHERE id = 1`.execute(tx);
         for (const { ev, reason } of rejected) {
           await tx.insertInto('rejected_events').values({ event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, reason, event: JSON.stringify(ev) }).execute();
@@ -323,11 +334,29 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
   }
 
 
+  /** Inserts accepted events: one statement, one parameter (the rows as a JSON array, unpacked by PostgreSQL; no per-value binding). */
+  async function insertEvents(tx: Transaction<any>, siteId: string, nowIso: string, rows: { ev: WireEvent; seq: number; eff: string }[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const rowsJson = JSON.stringify(rows.map(({ ev, seq, eff }) => ({
+      event_id: ev.event_id, device_id: ev.device_id, device_seq: ev.device_seq, server_seq: seq, effective_ts: eff, hlc: ev.hlc,
+      occurred_at: ev.occurred_at, type: ev.type, v: ev.v, entity_type: ev.entity_type, entity_id: ev.entity_id,
+      base_event_ids: ev.base_event_ids, actor: ev.actor, payload: ev.payload, payload_sha256: ev.payload_sha256,
+    })));
+    const r = await sql`INSERT INTO events (event_id, site_id, device_id, device_seq, server_seq, received_at, effective_ts, hlc, occurred_at, type, v,
+        entity_type, entity_id, base_event_ids, actor, payload, payload_sha256)
+      SELECT x.event_id, ${siteId}, x.device_id, x.device_seq, x.server_seq, ${nowIso}::timestamptz, x.effective_ts, x.hlc, x.occurred_at, x.type, x.v,
+        x.entity_type, x.entity_id, x.base_event_ids, x.actor, x.payload, x.payload_sha256
+      FROM json_to_recordset(${rowsJson}::json) AS x(event_id uuid, device_id uuid, device_seq bigint, server_seq bigint, effective_ts timestamptz,
+        hlc text, occurred_at text, type text, v integer, entity_type text, entity_id text, base_event_ids jsonb, actor text, payload jsonb, payload_sha256 text)
+      ON CONFLICT (event_id) DO NOTHING`.execute(tx);
+    if (Number(r.numAffectedRows ?? rows.length) !== rows.length) throw new Error('an event was inserted concurrently');
+  }
+
+  /** The reason to reject the event, or its payload's canonical text (hashed to payload_sha256). */
   function validate(ev: WireEvent, siteId: string, acceptedIds: Map<string, WireEvent>, rejectedIds: Set<string>,
-    baseKnown: Map<string, { site_id: string; entity_type: string; entity_id: string }>, baseRejected: Set<string>): string | null {
-    let hash: string;
-    try { hash = sha256Hex(canonicalJson(ev.payload)); } catch (e) { return `invalid payload: ${(e as Error).message}`; }
-    if (hash !== ev.payload_sha256) return 'payload_sha256 does not match the payload';
+    baseKnown: Map<string, { site_id: string; entity_type: string; entity_id: string }>, baseRejected: Set<string>): string | { payload: string } {
+    let payload: string;
+    try { payload = canonicalPayload(ev.payload); } catch (e) { return `invalid payload: ${(e as Error).message}`; }
+    if (sha256Hex(payload) !== ev.payload_sha256) return 'payload_sha256 does not match the payload';
     for (const b of ev.base_event_ids) {
       if (rejectedIds.has(b) || baseRejected.has(b)) return `built on rejected event ${b}`;
       const inBatch = acceptedIds.get(b);
@@ -338,9 +367,9 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     if (!isKnownVersion(ev.type, ev.v)) {
       // a newer (type, v) than this server knows: stored as deferred (not projected), shipped to devices as is
       if (!/^[a-z_]+$/.test(ev.entity_type)) return `unknown event type ${ev.type}`;
-      return null;
+      return { payload };
     }
-    return null;
+    return { payload };
   }
 
   function effectiveTs(ev: WireEvent, offsetMs: number, now: Date): string {

@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../backend/events/canonical';
 import { createUuidV7 } from '../../backend/events/uuidv7';
 import type { ServerDb } from '../../sync/server/db';
+import { buildServer } from '../../sync/server/app';
 import type { WireEvent } from '../../sync/protocol';
 import { backends } from './backends';
-import { createSiteAndToken, setupServer } from './helpers';
+import { createSiteAndToken, NOW, setupServer } from './helpers';
 
 const uuid = createUuidV7();
 
@@ -76,6 +77,52 @@ for (const be of backends()) {
       // the queue goes on: the next seq is 6
       const n = await S.call('POST', '/v1/sync/push', tokA, body(d, [ev(d, 6, 'A', 'container', 'PW', 'recorded', { site_id: 'A', name: 'PW', environment: 'sea' })]));
       expect(n.body.results[0].status).toBe('accepted');
+    });
+
+    it('a push longer than an insert chunk: rejections in the middle, accepted events stored once in order; a push failing after its chunks were inserted stores nothing', async () => {
+      const tok = await createSiteAndToken(S.call, S.admin, 'CHUNK');
+      const d0 = randomUUID();
+      await S.call('POST', '/v1/sync/push', tok, body(d0, [ev(d0, 1, 'CHUNK', 'site', 'CHUNK', 'recorded', sitePayload)]));
+      const d = randomUUID();
+      const evs = Array.from({ length: 350 }, (_, i) => ev(d, i + 1, 'CHUNK', 'container', `K${i}`, 'recorded', { site_id: 'CHUNK', name: `k${i}`, environment: 'sea' }));
+      evs[120] = { ...evs[120]!, payload_sha256: '0'.repeat(64) }; // bad hash
+      evs[121] = ev(d, 122, 'CHUNK', 'container', 'K120', 'corrected', { patch: { name: 'x' }, reason: 'x' }, [evs[120]!.event_id]); // built on it
+      evs[250] = ev(d, 251, 'CHUNK', 'container', 'K250', 'recorded', { site_id: 'CHUNK', name: 'k250', environment: 'lake' }); // CHECK fails
+      const r = await S.call('POST', '/v1/sync/push', tok, body(d, evs));
+      expect(r.status).toBe(200);
+      const st = r.body.results.map((x: { status: string }) => x.status) as string[];
+      expect(st.filter((x) => x === 'rejected')).toHaveLength(3);
+      expect([st[120], st[121], st[250]]).toEqual(['rejected', 'rejected', 'rejected']);
+      const seqs = r.body.results.filter((x: { status: string }) => x.status === 'accepted').map((x: { server_seq: number }) => x.server_seq) as number[];
+      expect(seqs).toHaveLength(347);
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1);
+      const pulled = (await S.call('GET', '/v1/sync/pull?after=0&limit=5000', tok)).body.events as { event_id: string; server_seq: number }[];
+      const mine = pulled.filter((e) => evs.some((x) => x.event_id === e.event_id));
+      expect(mine.map((e) => e.server_seq)).toEqual(seqs);
+      expect(mine.map((e) => e.event_id)).toEqual(evs.filter((_, i) => st[i] === 'accepted').map((e) => e.event_id));
+
+      // a push of 300 good events that fails after its chunks were inserted (here: before commit, on a
+      // second server over the same database): nothing of it is stored, and the server's replica
+      // takes the same events again afterwards
+      const d2 = randomUUID();
+      const evs2 = Array.from({ length: 300 }, (_, i) => ev(d2, i + 1, 'CHUNK', 'container', `L${i}`, 'recorded', { site_id: 'CHUNK', name: `l${i}`, environment: 'sea' }));
+      let fail = true;
+      const srv2 = await buildServer({ db: sdb, clock: () => NOW, beforeCommit: () => { if (fail) throw new Error('killed before commit'); } });
+      const call2 = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+        const x = await srv2.app.inject({ method, url, headers: { authorization: `Bearer ${tok}` }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+        return { status: x.statusCode, body: x.body ? JSON.parse(x.body) : null };
+      };
+      const g = await call2('POST', '/v1/sync/push', body(d2, evs2));
+      expect(g.status).toBe(500);
+      const after = (await call2('GET', '/v1/sync/pull?after=0&limit=5000')).body.events as { device_id: string }[];
+      expect(after.filter((e) => e.device_id === d2)).toHaveLength(0);
+      expect(after).toHaveLength(pulled.length);
+      fail = false;
+      const again = await call2('POST', '/v1/sync/push', body(d2, evs2));
+      expect(again.status).toBe(200);
+      expect((again.body.results as { status: string }[]).every((x) => x.status === 'accepted')).toBe(true);
+      expect(((await call2('GET', '/v1/sync/pull?after=0&limit=5000')).body.events as unknown[])).toHaveLength(pulled.length + 300);
+      await srv2.close();
     });
 
     it('never lets a reader skip a server_seq: 8 concurrent pushers while readers poll', async () => {
