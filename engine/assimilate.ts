@@ -155,6 +155,12 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       if (f) { fcrChunks.push(f); fcrById.set(a.id, f); }
       continue;
     }
+    // A series that changed but ends as it did (an edit in its past, absorbed by a later anchor,
+    // or a feed edit) starts the same forecast: the previous one stands if its bias does too.
+    const oldLast = old && old.states.length ? old.states[old.states.length - 1]! : undefined;
+    const pf = prevForecast?.get(a.id);
+    if (pf && oldLast && last.day === prep.asOf && firstDay <= prep.asOf - BIAS_WINDOW_DAYS + 1 && oldLast.population === last.population &&
+      oldLast.avg_weight_g === last.avgWeightG && oldLast.stage === stages.names[last.stage] && parseIsoDate(oldLast.date) === last.day) keptForecasts.set(a.id, pf);
     const ts = temps.of(a.container);
     const wConf = weightConfidence(rs, (i) => ts.confidence[rs[i]!.day - ts.base]!);
     const states: AssignmentState[] = new Array(n);
@@ -212,7 +218,8 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     fcr,
     scenario,
     variance: variance(batch.states, scenario, prev?.variance),
-    forecast: forecast(prep, starts, temps, keptForecasts),
+    forecast: forecast(prep, starts, temps, keptForecasts,
+      prevForecast ? { ids: reuse!.previous.forecast.assignments.map((f) => f.assignment_id), batch: reuse!.previous.forecast.batch } : undefined),
     warnings,
   };
 }

@@ -35,9 +35,12 @@ export type AssignmentForecast = ForecastSeries & { assignment_id: string; temp_
  * `reuse`: forecasts of a previous run for assignments whose start and bias window are known to be
  * the same (the incremental build passes those whose series stood unchanged over the window). They
  * are returned as they were, so a recompute after an edit in one pen does not rebuild, and the
- * backend does not rewrite, every other pen's forecast. The batch path still steps them.
+ * backend does not rewrite, every other pen's forecast. The batch path steps them too, unless
+ * every one is kept and `previousBatch` (the previous run's assignment ids and batch forecast)
+ * holds the same assignments.
  */
-export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci: number): TempSeries }, reuse?: ReadonlyMap<string, AssignmentForecast>): {
+export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci: number): TempSeries }, reuse?: ReadonlyMap<string, AssignmentForecast>,
+  previousBatch?: { ids: readonly string[]; batch: ForecastSeries }): {
   batch: ForecastSeries;
   assignments: AssignmentForecast[];
 } {
@@ -69,6 +72,14 @@ export function forecast(prep: Prepared, starts: ForecastStart[], temps: { of(ci
     if (old && old.temp_bias_c === bias[i]) { kept[i] = old; done[i] = 1; }
     return { assignment_id: st.assignmentId, temp_bias_c: bias[i]!, eta, states: [] as ForecastState[] };
   });
+
+  // Every assignment's forecast kept, the same assignments as before: the batch path steps the
+  // same starts with the same biases, so it is the previous one.
+  if (previousBatch && n > 0 && previousBatch.ids.length === n) {
+    let all = true; // a loop, not every(): `kept` has holes, which every() skips
+    for (let i = 0; i < n && all; i++) all = kept[i] !== undefined && previousBatch.ids[i] === starts[i]!.assignmentId;
+    if (all) return { batch: previousBatch.batch, assignments: kept as AssignmentForecast[] };
+  }
 
   // Batch path state.
   let bStage = n > 0 ? Math.min(...starts.map((s) => s.stage)) : 0;

@@ -111,7 +111,7 @@ export class Recomputer {
   /**
    * Moves the write-ahead log into the database when no reader needs it (PASSIVE: never waits).
    * The app's connections turn automatic checkpoints off (they would land inside an edit's commit);
-   * the recompute schedulers call this after each round, once the states are out.
+   * the in-process scheduler calls this after each round, the worker once edits pause.
    */
   checkpoint(): void {
     try { this.db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }

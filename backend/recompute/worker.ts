@@ -6,7 +6,7 @@ import type { WorkerReply, WorkerRequest } from './scheduler';
 
 const { dbPath } = workerData as { dbPath: string };
 const conn = openDatabase(dbPath, { migrate: false });
-conn.sqlite.pragma('wal_autocheckpoint = 0'); // checkpoints after each round, off the edit path
+conn.sqlite.pragma('wal_autocheckpoint = 0'); // checkpoints when edits pause (below), off the edit path
 // Only derived data is written here, each batch's states with the clearing of its dirty marker in
 // one transaction: a commit lost to a power cut leaves the marker, and the batch is computed again.
 // So no fsync per commit (WAL keeps the database consistent either way); events stay FULL.
@@ -24,14 +24,30 @@ const warm = () => {
   try { if (rc.warmNext()) warming = setImmediate(warm); } catch { /* a busy database: the next edit loads it */ }
 };
 
+// The write-ahead log is moved into the database once edits pause (a checkpoint takes 5–20 ms
+// with its fsync; run right after each recompute it delayed the next edit behind it), and at
+// the latest every CHECKPOINT_MAX_MS while edits keep coming.
+const CHECKPOINT_IDLE_MS = 1000;
+const CHECKPOINT_MAX_MS = 10_000;
+let checkpointTimer: ReturnType<typeof setTimeout> | null = null;
+let uncheckpointedSince = 0;
+const checkpointSoon = () => {
+  if (checkpointTimer) clearTimeout(checkpointTimer);
+  const now = Date.now();
+  if (uncheckpointedSince === 0) uncheckpointedSince = now;
+  const run = () => { checkpointTimer = null; uncheckpointedSince = 0; rc.checkpoint(); };
+  if (now - uncheckpointedSince >= CHECKPOINT_MAX_MS) run();
+  else checkpointTimer = setTimeout(run, CHECKPOINT_IDLE_MS);
+};
+
 parentPort!.on('message', (m: WorkerRequest) => {
-  if (m.type === 'stop') { if (warming) clearImmediate(warming); conn.close(); process.exit(0); }
+  if (m.type === 'stop') { if (warming) clearImmediate(warming); if (checkpointTimer) clearTimeout(checkpointTimer); conn.close(); process.exit(0); }
   today = m.today;
   now = new Date(m.now);
   try {
     const outs = rc.runAll({ progress: (p) => post({ type: 'progress', p }), fresh: (o) => post({ type: 'fresh', o }) });
     post({ type: 'done', seq: m.seq });
-    if (outs.length) rc.checkpoint();
+    if (outs.length) checkpointSoon();
   } catch (e) {
     post({ type: 'error', seq: m.seq, message: (e as Error).message });
   }
