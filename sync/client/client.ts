@@ -25,7 +25,7 @@ import { ENGINE_VERSION } from '../../engine/index';
 import { EventApplier, isKnownVersion, touchedFields, canonicalOrder, type EventRow } from '../apply';
 import {
   MAX_BODY_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION, PullResponseSchema, PushConflictSchema, PushResponseSchema, StatesSnapshotResponseSchema,
-  type PulledEvent, type PushRequest, type WireEvent,
+  type PulledEvent, type PushRequest,
 } from '../protocol';
 import { sqliteBatchStates, statesDigest } from '../states';
 
@@ -143,15 +143,19 @@ export function createSyncClient(opts: SyncClientOptions) {
     return { status: res.status, text };
   }
 
-  const pendingStmt = () => db.prepare(`SELECT * FROM events WHERE device_id = ? AND server_seq IS NULL
+  const pendingStmt = db.prepare(`SELECT * FROM events WHERE device_id = ? AND server_seq IS NULL
     AND event_id NOT IN (SELECT event_id FROM sync_rejected) ORDER BY device_seq LIMIT ?`);
 
-  function toWire(e: StoredEvent): WireEvent {
-    return {
-      event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
-      entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.parse(e.base_event_ids) as string[],
-      actor: e.actor, payload: JSON.parse(e.payload) as Record<string, unknown>, payload_sha256: e.payload_sha256,
-    };
+  /**
+   * An event's JSON on the wire (a WireEvent), written from its stored row: the payload and the
+   * base ids are spliced in as the JSON text they are stored as, so the payload travels as the
+   * very canonical text its payload_sha256 was computed from (no parse and stringify per push).
+   */
+  function wireJson(e: StoredEvent): string {
+    const j = JSON.stringify;
+    return `{"event_id":${j(e.event_id)},"device_id":${j(e.device_id)},"device_seq":${j(e.device_seq)},"hlc":${j(e.hlc)},"occurred_at":${j(e.occurred_at)},`
+      + `"type":${j(e.type)},"v":${j(e.v)},"entity_type":${j(e.entity_type)},"entity_id":${j(e.entity_id)},"site_id":${j(e.site_id)},`
+      + `"base_event_ids":${e.base_event_ids},"actor":${j(e.actor)},"payload":${e.payload},"payload_sha256":${j(e.payload_sha256)}}`;
   }
 
   /** After a device_seq conflict: a new device_id, pending events renumbered 1…n under it. */
@@ -181,22 +185,28 @@ export function createSyncClient(opts: SyncClientOptions) {
     const sum: PushSummary = { sent: 0, accepted: 0, duplicate: 0, rejected: 0 };
     for (let rounds = 0; rounds < 10_000; rounds++) {
       const dev = deviceId();
-      let rows = pendingStmt().all(dev, batchSize) as StoredEvent[];
+      let rows = pendingStmt.all(dev, batchSize) as StoredEvent[];
       if (rows.length === 0) return sum;
-      let events = rows.map(toWire);
-      let body: PushRequest = { device_id: dev, protocol: PROTOCOL_VERSION, app_version: opts.appVersion ?? '0.1.0', client_now: clock().toISOString(), events };
-      let text = JSON.stringify(body);
-      while (Buffer.byteLength(text) > MAX_BODY_BYTES && events.length > 1) {
-        batchSize = Math.max(1, Math.floor(events.length / 2));
-        rows = rows.slice(0, batchSize); events = events.slice(0, batchSize);
-        body = { ...body, events };
-        text = JSON.stringify(body);
+      // as many events as fit in one request (each event's size counted once)
+      const head: Omit<PushRequest, 'events'> = { device_id: dev, protocol: PROTOCOL_VERSION, app_version: opts.appVersion ?? '0.1.0', client_now: clock().toISOString() };
+      const open = `${JSON.stringify(head).slice(0, -1)},"events":[`;
+      const parts: string[] = [];
+      let bytes = Buffer.byteLength(open) + 2;
+      for (const r of rows) {
+        const w = wireJson(r);
+        const n = Buffer.byteLength(w) + (parts.length ? 1 : 0);
+        if (bytes + n > MAX_BODY_BYTES) break;
+        parts.push(w);
+        bytes += n;
       }
-      if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+      if (parts.length === 0) {
         // one event larger than a request: it can never be sent; reject it locally so the queue drains
-        db.transaction(() => markRejected(events[0]!.event_id, 'the event is larger than the 1 MiB request limit'))();
+        db.transaction(() => markRejected(rows[0]!.event_id, 'the event is larger than the 1 MiB request limit'))();
         continue;
       }
+      rows = rows.slice(0, parts.length);
+      const events = rows.map((r) => ({ event_id: r.event_id }));
+      const text = `${open}${parts.join(',')}]}`;
       opts.faults?.beforeSend?.('push');
       const res = await request('POST', '/v1/sync/push', text);
       opts.faults?.afterResponse?.('push');
@@ -223,8 +233,8 @@ export function createSyncClient(opts: SyncClientOptions) {
       noteServerNow(parsed.server_now);
       const touched = new Map<string, [string, string]>();
       db.transaction(() => {
-        const ack = db.prepare('UPDATE events SET server_seq = ?, effective_ts = ?, received_at = COALESCE(received_at, ?) WHERE event_id = ?');
-        const move = db.prepare('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
+        const ack = q('UPDATE events SET server_seq = ?, effective_ts = ?, received_at = COALESCE(received_at, ?) WHERE event_id = ?');
+        const move = q('UPDATE events SET device_id = ?, device_seq = ? WHERE event_id = ?');
         parsed.results.forEach((r, i) => {
           const ev = rows[i]!;
           if (r.status === 'rejected') { markRejected(r.event_id, r.reason ?? 'rejected'); sum.rejected++; }
@@ -378,9 +388,9 @@ export function createSyncClient(opts: SyncClientOptions) {
 
   // ---------- conflicts ----------
   function refreshConflict(entityType: string, entityId: string, heads = applier.heads(entityType, entityId)): void {
-    const del = () => db.prepare('DELETE FROM sync_conflicts WHERE entity_type = ? AND entity_id = ?').run(entityType, entityId);
+    const del = () => q('DELETE FROM sync_conflicts WHERE entity_type = ? AND entity_id = ?').run(entityType, entityId);
     if (heads.length < 2) { del(); return; }
-    const get = db.prepare('SELECT * FROM events WHERE event_id = ?');
+    const get = q('SELECT * FROM events WHERE event_id = ?');
     const headRows = heads.map((h) => get.get(h) as EventRow);
     const fieldSets = headRows.map((h) => new Set(touchedFields(h)));
     const clash = new Set<string>();

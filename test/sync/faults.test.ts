@@ -160,6 +160,35 @@ for (const be of backends()) {
       restored.conn.close(); b.conn.close();
     });
 
+    it('a queue larger than one request goes in requests of at most 1 MiB each', async () => {
+      const site = 'BIG';
+      const token = await createSiteAndToken(S.call, S.admin, site);
+      const sizes: number[] = [];
+      const inner = injectFetch(srv);
+      const measured: FetchFn = async (url, init) => { if (init.body !== undefined && url.endsWith('/push')) sizes.push(Buffer.byteLength(init.body)); return inner(url, init); };
+      const a = makeLaptop('a', site, token, measured);
+      const b = makeLaptop('b', site, token, injectFetch(srv));
+      seedSite(a, site);
+      const log = (n: number, day: number) => ({ container_id: 'P1', source: 'logger',
+        readings: Array.from({ length: n }, (_, i) => ({ timestamp: new Date(Date.parse('2025-03-01T00:00:00Z') + day * 86_400_000 + i * 1000).toISOString(), value: 9 + (i % 50) / 10 })) });
+      const ids: string[] = [];
+      for (let d = 0; d < 30; d++) { const id = `00000000-0000-7000-8000-${String(d).padStart(12, '0')}`; a.write('temperature_log', id, 'recorded', log(900, d)); ids.push(id); }
+      a.write('mortality', 'M-after', 'recorded', { batch_id: 'B1', assignment_id: 'A1', date: '2025-04-01', count: 3, cause: 'unknown' });
+      const sum = await a.client.push();
+      expect(sizes.length).toBeGreaterThanOrEqual(2);
+      for (const n of sizes) expect(n).toBeLessThanOrEqual(1024 * 1024);
+      expect(sum.accepted).toBe(7 + 30 + 1);
+      const st = a.client.status();
+      expect(st.pending).toBe(0);
+      expect(st.rejected).toEqual([]);
+      await b.client.pull();
+      const have = b.conn.sqlite.prepare("SELECT entity_id FROM events WHERE entity_type = 'temperature_log' ORDER BY entity_id").all() as { entity_id: string }[];
+      expect(have.map((r) => r.entity_id)).toEqual(ids);
+      const readings = (db: typeof a.conn.sqlite) => db.prepare('SELECT count(*) AS n, sum(value) AS s FROM temperature_readings WHERE voided = 0').get();
+      expect(readings(b.conn.sqlite)).toEqual({ n: 30 * 900, s: expect.any(Number) });
+      expect(readings(a.conn.sqlite)).toEqual(readings(b.conn.sqlite));
+    });
+
     it('a poison event inside a batch, one failed push and no later edits: the queue drains; the same batch sent twice concurrently', async () => {
       const site = 'POI';
       const token = await createSiteAndToken(S.call, S.admin, site);
