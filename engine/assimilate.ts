@@ -105,7 +105,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   const starts: ForecastStart[] = [];
   const prevSeries = reuse ? new Map(reuse.previous.assignments.map((s) => [s.assignment_id, s])) : null;
   const prevWeekly = reuse ? new Map(reuse.previous.weekly.assignments.map((w) => [w.assignment_id, w])) : null;
-  const prevFcr = reuse ? groupFcrCached(reuse.previous.fcr) : null;
+  const prevFcr = reuse ? fcrByAssignment(reuse.previous) : null;
   const prevForecast = reuse && reuse.previous.as_of === formatIsoDate(prep.asOf)
     ? new Map(reuse.previous.forecast.assignments.map((f) => [f.assignment_id, f])) : null;
   const keptForecasts = new Map<string, AssignmentForecast>();
@@ -203,10 +203,10 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       residual_pct: x.modeledG > 0 ? ((x.measuredG - x.modeledG) / x.modeledG) * 100 : 0, realized_tgc: x.realizedTgc,
     }));
 
-  // A later incremental run takes these apart again by assignment: remember the pieces.
-  const fcr = ([] as StatesDocument['fcr']).concat(...fcrChunks);
-  FCR_GROUPS.set(fcr, fcrById);
-  return {
+  // The flat list (two rows per assignment-day) is made when first read: the backend reads
+  // the pieces by assignment (fcrByAssignment), as a later incremental run does.
+  let fcr: StatesDocument['fcr'] | null = null;
+  const doc: StatesDocument = {
     format: 'aquamind-site/states@1',
     engine_version: ENGINE_VERSION,
     batch_id: prep.batchId,
@@ -215,13 +215,15 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     batch: batch.states,
     weekly: { batch: weekly(batch.series, prev?.weekly.batch), assignments: weeklyAssignments },
     anchors,
-    fcr,
+    get fcr() { return (fcr ??= ([] as StatesDocument['fcr']).concat(...fcrChunks)); },
     scenario,
     variance: variance(batch.states, scenario, prev?.variance),
     forecast: forecast(prep, starts, temps, keptForecasts,
       prevForecast ? { ids: reuse!.previous.forecast.assignments.map((f) => f.assignment_id), batch: reuse!.previous.forecast.batch } : undefined),
     warnings,
   };
+  FCR_GROUPS.set(doc, fcrById);
+  return doc;
 }
 
 /**
@@ -260,10 +262,11 @@ export function numbers(n: number): number[] {
   return a;
 }
 
-const FCR_GROUPS = new WeakMap<StatesDocument['fcr'], Map<string, StatesDocument['fcr']>>();
-function groupFcrCached(rows: StatesDocument['fcr']): Map<string, StatesDocument['fcr']> {
-  let g = FCR_GROUPS.get(rows);
-  if (!g) { g = groupFcr(rows); FCR_GROUPS.set(rows, g); }
+const FCR_GROUPS = new WeakMap<StatesDocument, Map<string, StatesDocument['fcr']>>();
+/** A document's FCR rows by assignment, in document order (kept with documents this engine built). */
+export function fcrByAssignment(doc: StatesDocument): ReadonlyMap<string, StatesDocument['fcr']> {
+  let g = FCR_GROUPS.get(doc);
+  if (!g) { g = groupFcr(doc.fcr); FCR_GROUPS.set(doc, g); }
   return g;
 }
 

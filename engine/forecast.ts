@@ -139,7 +139,8 @@ export function variance(batch: BatchState[], scenario: ScenarioState[], previou
     return lo < weights.length ? s0 + lo : null;
   };
   const out: VarianceRow[] = [];
-  const prev = previous ? new Map(previous.map((v) => [v.date, v])) : null;
+  // both in date order: the previous row of a date is found by walking along
+  let j = 0;
   for (const b of batch) {
     if (b.avg_weight_g === null) continue;
     const d = parseIsoDate(b.date)!;
@@ -147,7 +148,8 @@ export function variance(batch: BatchState[], scenario: ScenarioState[], previou
     if (k < 0 || k >= scenario.length) continue;
     const sw = weights[k]!;
     const t = reach(b.avg_weight_g);
-    const o = prev?.get(b.date);
+    while (previous && j < previous.length && previous[j]!.date < b.date) j++;
+    const o = previous && j < previous.length && previous[j]!.date === b.date ? previous[j] : undefined;
     if (o && o.actual_g === b.avg_weight_g && o.scenario_g === sw && o.days_ahead === (t === null ? null : t - d)) { out.push(o); continue; }
     out.push({
       date: b.date, actual_g: b.avg_weight_g, scenario_g: sw, diff_g: b.avg_weight_g - sw,

@@ -172,14 +172,19 @@ export function diff(previous: StatesDocument, next: StatesDocument): StateChang
   for (const s of next.assignments) {
     const old = prevById.get(s.assignment_id);
     if (old === s) continue;
-    const byDate = new Map<string, AssignmentState>();
-    if (old) for (const st of old.states) byDate.set(st.date, st);
-    const changed = s.states.filter((st) => { const o = byDate.get(st.date); return !o || !sameState(o, st); });
+    // series are daily without gaps: the previous state of a date is found by its offset
+    const base = old && old.states.length ? parseIsoDate(old.states[0]!.date)! : 0;
+    const first = s.states.length ? parseIsoDate(s.states[0]!.date)! : 0;
+    const changed = s.states.filter((st, i) => {
+      const o = old?.states[first + i - base];
+      return !o || o.date !== st.date || !sameState(o, st);
+    });
     if (changed.length > 0) assignments.push({ assignment_id: s.assignment_id, states: changed });
   }
   const nextIds = new Set(next.assignments.map((s) => s.assignment_id));
   const removedAssignments = previous.assignments.map((s) => s.assignment_id).filter((id) => !nextIds.has(id));
-  const prevBatch = new Map(previous.batch.map((b) => [b.date, b]));
-  const batch = next.batch.filter((b) => { const o = prevBatch.get(b.date); return !o || !sameBatch(o, b); });
+  const pb0 = previous.batch.length ? parseIsoDate(previous.batch[0]!.date)! : 0;
+  const nb0 = next.batch.length ? parseIsoDate(next.batch[0]!.date)! : 0;
+  const batch = next.batch.filter((b, i) => { const o = previous.batch[nb0 + i - pb0]; return !o || o.date !== b.date || !sameBatch(o, b); });
   return { assignments, batch, removedAssignments };
 }

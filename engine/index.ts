@@ -4,7 +4,7 @@
  */
 export * from './document';
 export { ENGINE_VERSION } from './version';
-export { assimilate, prepare, computeStates, type AssimilateResult, type PrepareResult } from './assimilate';
+export { assimilate, prepare, computeStates, fcrByAssignment, type AssimilateResult, type PrepareResult } from './assimilate';
 export type { Prepared } from './prepare';
 export * from './incremental';
 export { validate } from './validate';

@@ -83,6 +83,31 @@ export function ledgerIds(ids: (string | undefined)[], more: Map<number, string[
  * The span of an assignment in force at the end of `day`: it starts at the last cut day on or before
  * `day` (or the first day) and ends at the next cut day after it (Infinity when none).
  */
+/**
+ * A prepared assignment. Its dense day array is made when the walk first reads it: a resumed walk
+ * reads those of the few assignments it walks, and a recompute after an edit keeps the prepared
+ * batch in memory, so the others would only be kept garbage.
+ */
+class Assignment implements PAssignment {
+  readonly days = new Map<number, DayInputs>();
+  ledger = null as unknown as DailyLedger;
+  firstDay: number | null = null;
+  cutDays: number[] = [];
+  private from = 0;
+  private length = 0;
+  private made: (DayInputs | undefined)[] | null = null;
+  constructor(readonly id: string, readonly idx: number, readonly container: number, readonly stage: number) {}
+  denseFrom(from: number, length: number): void { this.from = from; this.length = length; this.made = null; }
+  get dense(): (DayInputs | undefined)[] {
+    if (this.made === null) {
+      const a = new Array<DayInputs | undefined>(this.length).fill(undefined);
+      for (const [d, x] of this.days) a[d - this.from] = x;
+      this.made = a;
+    }
+    return this.made;
+  }
+}
+
 export function spanAt(a: PAssignment, day: number): { start: number; next: number } {
   const cuts = a.cutDays;
   let lo = 0, hi = cuts.length;
@@ -96,8 +121,8 @@ export interface PAssignment {
   container: number;
   stage: number;
   days: Map<number, DayInputs>;
-  /** The same inputs indexed by day - batch start (dense, for the daily walk). */
-  dense: (DayInputs | undefined)[];
+  /** The same inputs indexed by day - batch start (dense, for the daily walk; made when first read). */
+  readonly dense: (DayInputs | undefined)[];
   /**
    * Daily mortality and feed records, the bulk of a batch (one of each per container-day), kept in
    * dense arrays by day - batch start rather than as per-day objects.
@@ -448,7 +473,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (ci === undefined) E(id, 'container_id', `unknown container ${JSON.stringify(a.container_id)}`);
     const st = present(a.stage) ? stageIdx(id, 'stage', a.stage) : -1;
     assignmentIndex.set(id, assignments.length);
-    assignments.push({ id, idx: assignments.length, container: ci ?? 0, stage: st, days: new Map(), dense: [], ledger: null as unknown as DailyLedger, firstDay: null, cutDays: [] });
+    assignments.push(new Assignment(id, assignments.length, ci ?? 0, st));
   }
 
   function listOf(key: string): Record<string, unknown>[] {
@@ -494,10 +519,14 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   // same order) rebuilds only the ledgers of the pens those records name.
   const mortDelta = memo && !keepMortality && Array.isArray(doc.mortality) && Array.isArray(memo.mortality) ? penDelta(memo.mortality, doc.mortality) : null;
   const feedDelta = memo && !keepFeed && Array.isArray(doc.feed) && Array.isArray(memo.feed) ? penDelta(memo.feed, doc.feed) : null;
+  // ledgers made anew here (the shared ones are final already)
+  const newMort = new Uint8Array(assignments.length), newFeed = new Uint8Array(assignments.length);
   for (const a of assignments) {
     const old = memo?.ledgers.get(a.id);
     const shareMort = keepMortality || (mortDelta !== null && !mortDelta.pens.has(a.id));
     const shareFeed = keepFeed || (feedDelta !== null && !feedDelta.pens.has(a.id));
+    if (!shareMort) newMort[a.idx] = 1;
+    if (!shareFeed) newFeed[a.idx] = 1;
     a.ledger = {
       ...(shareMort ? { mortCount: old!.mortCount, mortId: old!.mortId, mortMore: old!.mortMore }
         : { mortCount: new Array<number>(nDays).fill(-1), mortId: new Array<string | undefined>(nDays).fill(undefined), mortMore: new Map() }),
@@ -810,23 +839,26 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   }
   for (const a of assignments) {
     const L = a.ledger;
-    for (const [k, parts] of L.feedParts) {
+    if (newFeed[a.idx]) for (const [k, parts] of L.feedParts) {
       parts.sort(byId);
       let kg = 0;
       for (const f of parts) kg += f.kg;
       L.feedKg[k] = kg;
       L.feedId[k] = parts[0]!.id;
     }
-    for (const m of L.mortMore.values()) m.sort();
+    if (newMort[a.idx]) for (const m of L.mortMore.values()) m.sort();
   }
-  // Container feed in container and day order (maps iterate in insertion order).
-  const feedSorted = new Map([...containerFeed.entries()].sort((p, q) => p[0] - q[0]).map(([ci, m]) => [ci, new Map([...m.entries()].sort((p, q) => p[0] - q[0]))] as const));
-  containerFeed.clear();
-  for (const [ci, m] of feedSorted) containerFeed.set(ci, m);
-  for (const m of containerFeed.values()) for (const x of m.values()) {
-    x.parts.sort(byId); x.ids.sort();
-    x.kg = 0;
-    for (const f of x.parts) x.kg += f.kg;
+  // Container feed in container and day order (maps iterate in insertion order); a shared one is.
+  if (!keepFeed && !feedDelta) sortContainerFeed();
+  function sortContainerFeed(): void {
+    const feedSorted = new Map([...containerFeed.entries()].sort((p, q) => p[0] - q[0]).map(([ci, m]) => [ci, new Map([...m.entries()].sort((p, q) => p[0] - q[0]))] as const));
+    containerFeed.clear();
+    for (const [ci, m] of feedSorted) containerFeed.set(ci, m);
+    for (const m of containerFeed.values()) for (const x of m.values()) {
+      x.parts.sort(byId); x.ids.sort();
+      x.kg = 0;
+      for (const f of x.parts) x.kg += f.kg;
+    }
   }
   for (const m of candidates.values()) for (const l of m.values()) l.sort(byId);
 
@@ -844,8 +876,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     }
     cuts.sort((p, q) => p - q);
     a.cutDays = cuts;
-    a.dense = new Array(asOf - batchStart + 1).fill(undefined);
-    for (const [d, x] of a.days) a.dense[d - batchStart] = x;
+    (a as Assignment).denseFrom(batchStart, asOf - batchStart + 1);
   }
 
   warnings.sort((p, q) => (p.record < q.record ? -1 : p.record > q.record ? 1 : p.message < q.message ? -1 : p.message > q.message ? 1 : 0));

@@ -63,12 +63,8 @@ export function batchDaily(series: AssignmentDaily[], batchStart: number, previo
   const n = hi - lo + 1;
   const zeros = () => new Array<number>(n).fill(0);
   const pop = zeros(), bio = zeros(), feed = zeros(), growth = zeros(), deaths = zeros();
-  const holders = zeros();
-  const mark = new Map<number, number[]>();
   for (const s of series) {
     const off = s.firstDay - lo;
-    let m = mark.get(s.container);
-    if (!m) mark.set(s.container, (m = zeros()));
     for (let i = 0; i < s.population.length; i++) {
       const p = s.population[i]!;
       const k = off + i;
@@ -77,7 +73,19 @@ export function batchDaily(series: AssignmentDaily[], batchStart: number, previo
       feed[k] += s.feedKg[i]!;
       growth[k] += s.growthKg[i]!;
       deaths[k] += s.deaths[i]!;
-      if (p > 0 && m[k] === 0) { m[k] = 1; holders[k]++; }
+    }
+  }
+  // Containers holding fish per day: the series taken container by container, one stamp array
+  // (the container last counted on each day) instead of a day array per container.
+  const holders = zeros();
+  const stamp = new Array<number>(n).fill(-1);
+  const byContainer = series.map((s, i) => i).sort((a, b) => series[a]!.container - series[b]!.container || a - b);
+  for (const si of byContainer) {
+    const s = series[si]!;
+    const off = s.firstDay - lo;
+    for (let i = 0; i < s.population.length; i++) {
+      const k = off + i;
+      if (s.population[i]! > 0 && stamp[k] !== s.container) { stamp[k] = s.container; holders[k]++; }
     }
   }
   const out: BatchState[] = new Array(n);

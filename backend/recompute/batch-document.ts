@@ -159,12 +159,12 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
     if (!kept && reuse) touched.all = true;
     if (kept) {
       lists[k.docList] = kept;
-      if (k.docList === 'feed') for (const r of kept) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
+      if (k.docList === 'feed') for (const c of feedContainers(kept)) containerIds.add(c);
       continue;
     }
     const rows = stmt(db, sql).raw().all(batchId) as unknown[][];
     lists[k.docList] = rows.map((r) => rowObject(cols, types, r));
-    if (k.docList === 'feed') for (const r of lists.feed!) if (typeof r.container_id === 'string') containerIds.add(r.container_id);
+    if (k.docList === 'feed') for (const c of feedContainers(lists.feed!)) containerIds.add(c);
   }
   const cids = [...containerIds].sort();
   const inList = cids.map(() => '?').join(',');
@@ -208,6 +208,18 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
   };
   const eventMark = (stmt(db, 'SELECT max(rowid) AS m FROM events').get() as { m: number | null }).m ?? 0;
   return { doc, readings, eventMark, ...(reuse ? { touched: touched.all ? null : touched.pens } : {}) };
+}
+
+/** The containers a feed list names (container-level records), kept with the list. */
+const FEED_CONTAINERS = new WeakMap<Row[], string[]>();
+function feedContainers(feed: Row[]): string[] {
+  let ids = FEED_CONTAINERS.get(feed);
+  if (!ids) {
+    const set = new Set<string>();
+    for (let i = 0; i < feed.length; i++) { const c = feed[i]!.container_id; if (typeof c === 'string') set.add(c); }
+    FEED_CONTAINERS.set(feed, (ids = [...set]));
+  }
+  return ids;
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {

@@ -5,7 +5,7 @@
  * identity against what this connection wrote last, without stringifying or comparing text.
  */
 import type Database from 'better-sqlite3';
-import { fcrWindows, type FcrRow, type StatesDocument } from '../../engine/index';
+import { fcrByAssignment, fcrWindows, type FcrRow, type StatesDocument } from '../../engine/index';
 import { stmt } from './batch-document';
 
 export type PartName = 'weekly' | 'fcr:span' | 'anchors' | 'forecast' | 'scenario' | 'variance';
@@ -43,10 +43,26 @@ export function partsOf(s: StatesDocument): Part[] {
   runs(s.anchors, (a) => a.assignment_id).forEach(([id, rows], i) => parts.push({ part: 'anchors', key: id, seq: i, value: rows }));
   // Only the span rows: the 7- and 30-day rows (two per assignment-day, two thirds of a batch's
   // output) follow from the stored daily feed and growth, and are rebuilt from them when read.
-  runs(s.fcr, (r) => r.assignment_id).forEach(([id, rows], i) => {
-    for (const [w, ofWindow] of runs(rows, (r) => r.window)) if (w === 'span') parts.push({ part: 'fcr:span', key: id, seq: i, value: ofWindow });
-  });
+  let i = 0;
+  for (const [id, rows] of fcrByAssignment(s)) {
+    const span = spanRows(rows);
+    if (span.length > 0) parts.push({ part: 'fcr:span', key: id, seq: i, value: span });
+    i++;
+  }
   return parts;
+}
+
+/** An assignment's span rows (the engine puts them first), kept with its rows: unchanged ones stay the same object. */
+const SPANS = new WeakMap<readonly FcrRow[], FcrRow[]>();
+function spanRows(rows: readonly FcrRow[]): FcrRow[] {
+  let span = SPANS.get(rows);
+  if (!span) {
+    let n = 0;
+    while (n < rows.length && rows[n]!.window === 'span') n++;
+    span = rows.slice(0, n);
+    SPANS.set(rows, span);
+  }
+  return span;
 }
 
 /**
