@@ -142,7 +142,9 @@ export class Projector {
 
     const kind = ENTITY_BY_NAME.get(ev.entity_type);
     if (!kind) throw new Error(`unknown entity type ${ev.entity_type}`);
-    const before = this.row(kind, id);
+    // a `recorded` event inserts its row, which fails if the id exists (every entity table's primary
+    // key): when it succeeds there was no row before, so none is read
+    const before = kindName === 'recorded' ? undefined : this.row(kind, id);
     switch (kindName) {
       case 'recorded': {
         const p = { ...payload };

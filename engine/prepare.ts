@@ -89,14 +89,19 @@ export function ledgerIds(ids: (string | undefined)[], more: Map<number, string[
  * batch in memory, so the others would only be kept garbage.
  */
 class Assignment implements PAssignment {
-  readonly days = new Map<number, DayInputs>();
   ledger = null as unknown as DailyLedger;
   firstDay: number | null = null;
   cutDays: number[] = [];
   private from = 0;
   private length = 0;
   private made: (DayInputs | undefined)[] | null = null;
+  /** Taken over from a previous preparation: not to be prepared again. */
+  kept = false;
+  days = new Map<number, DayInputs>();
   constructor(readonly id: string, readonly idx: number, readonly container: number, readonly stage: number) {}
+  keep(days: Map<number, DayInputs>, firstDay: number | null, cutDays: number[]): void {
+    this.kept = true; this.days = days; this.firstDay = firstDay; this.cutDays = cutDays;
+  }
   denseFrom(from: number, length: number): void { this.from = from; this.length = length; this.made = null; }
   get dense(): (DayInputs | undefined)[] {
     if (this.made === null) {
@@ -214,8 +219,22 @@ interface PrepMemo {
   timezone: unknown;
   temps: ContainerTemps[];
   tempWarnings: Warning[];
+  /** ctx with what the day inputs also depend on (weight CV, stage names). */
+  dayCtx: string;
+  dayLists: Record<DayList, unknown>;
+  pens: Map<string, PenDays>;
 }
 const MEMO = new WeakMap<Prepared, PrepMemo>();
+
+/** The fields by which a record names pens. */
+const PEN_FIELDS = ['assignment_id', 'source_assignment_id', 'dest_assignment_id'] as const;
+/** The lists whose records become per-pen day inputs (mortality and feed go to the ledgers). */
+const DAY_LISTS = ['placements', 'transfers', 'removals', 'growth_samples', 'weighings', 'manual_anchors', 'stage_changes'] as const;
+type DayList = (typeof DAY_LISTS)[number];
+/** A pen's day inputs as prepared, for a later preparation whose records of it are the same. */
+interface PenDays { days: Map<number, DayInputs>; firstDay: number | null; cutDays: number[]; warnings: Warning[] }
+const idOf = (list: string, r: Record<string, unknown>, i: number): string =>
+  typeof r.id === 'string' && r.id ? r.id : typeof r.id === 'number' ? String(r.id) : `${list}[${i}]`;
 
 /** The pens named by the records that differ between two versions of a list, and the added ones. */
 interface PenDelta { pens: Set<string>; added: { r: Record<string, unknown>; i: number }[] }
@@ -230,9 +249,10 @@ function penDelta(old: unknown[], now: unknown[]): PenDelta | null {
   const pens = new Set<string>();
   const added: PenDelta['added'] = [];
   const note = (r: unknown): boolean => {
-    if (!isObj(r) || typeof r.assignment_id !== 'string' || present(r.container_id)) return false;
-    pens.add(r.assignment_id);
-    return true;
+    if (!isObj(r) || present(r.container_id)) return false;
+    let named = false;
+    for (const f of PEN_FIELDS) if (typeof r[f] === 'string') { pens.add(r[f] as string); named = true; }
+    return named;
   };
   let i = 0, j = 0, changes = 0;
   while (i < old.length || j < now.length) {
@@ -565,21 +585,61 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     return x;
   }
 
+  // The day inputs of the small lists (inflows, outflows, samples, anchors, stages) are kept per
+  // pen: a pen none of whose records changed (the same objects, in the same order) takes its days,
+  // first day, cut days and anchor warnings from the previous preparation.
+  const dayCtx = `${ctx}|${weightCv}|${stages.names.join(',')}`;
+  const dayMemo = memo && memo.dayCtx === dayCtx ? memo : undefined;
+  const dayDeltas = new Map<string, PenDelta>();
+  let rebuilt: Set<string> | null = null;
+  if (dayMemo) {
+    rebuilt = new Set();
+    for (const key of DAY_LISTS) {
+      const now = doc[key], old = dayMemo.dayLists[key];
+      if (now === old) continue;
+      const d = Array.isArray(now) && Array.isArray(old) ? penDelta(old, now) : null;
+      if (!d) { rebuilt = null; break; }
+      dayDeltas.set(key, d);
+      for (const p of d.pens) rebuilt.add(p);
+    }
+  }
+  const rebuilding = (a: PAssignment): boolean => rebuilt === null || rebuilt.has(a.id);
+  for (const a of assignments) {
+    const kept = rebuilding(a) ? undefined : dayMemo!.pens.get(a.id);
+    if (kept) (a as Assignment).keep(kept.days, kept.firstDay, kept.cutDays);
+  }
+  /** Runs `row` over a day list: every record, or with a delta the added ones and those naming rebuilt pens. */
+  function eachDayRecord(list: DayList, row: (r: Record<string, unknown>, i: number, id: string) => void): void {
+    if (rebuilt === null) { listOf(list).forEach((r, i) => row(r, i, recId(list, r, i))); return; }
+    const delta = dayDeltas.get(list);
+    if (!delta) { if (rebuilt.size > 0) forPens(list, (r, i) => row(r, i, idOf(list, r, i))); return; }
+    const all = doc[list] as unknown[];
+    for (const { r, i } of delta.added) {
+      const id = deltaId(list, r, i, all);
+      if (!PEN_FIELDS.some((f) => typeof r[f] === 'string' && rebuilt!.has(r[f] as string))) row(r, i, id);
+    }
+    forPens(list, (r, i) => row(r, i, idOf(list, r, i)));
+  }
+  function forPens(list: DayList, row: (r: Record<string, unknown>, i: number) => void): void {
+    const all = doc[list] as unknown[];
+    for (let i = 0; i < all.length; i++) {
+      const r = all[i] as Record<string, unknown>;
+      for (const f of PEN_FIELDS) if (typeof r[f] === 'string' && rebuilt!.has(r[f] as string)) { row(r, i); break; }
+    }
+  }
+
   // --- inflows ----------------------------------------------------------------------------------
-  listOf('placements').forEach((r, i) => {
-    const id = recId('placements', r, i);
+  eachDayRecord('placements', (r, i, id) => {
     const d = recDate(id, r); const a = recAssignment(id, r);
     const okCount = checkCount(id, 'count', r.count);
     const hasW = checkWeight(id, 'avg_weight_g', r.avg_weight_g, false);
-    if (a && okCount && inScope(d)) {
+    if (a && rebuilding(a) && okCount && inScope(d)) {
       const day = dayOf(a, d);
       add(day, 'placements', { id, count: r.count as number, weightG: hasW ? (r.avg_weight_g as number) : null });
       day.hasInflow = true;
     }
   });
-  const transfers: TransferRec[] = [];
-  listOf('transfers').forEach((r, i) => {
-    const id = recId('transfers', r, i);
+  eachDayRecord('transfers', (r, i, id) => {
     const d = recDate(id, r);
     const src = recAssignment(id, r, 'source_assignment_id');
     const dst = recAssignment(id, r, 'dest_assignment_id');
@@ -609,20 +669,20 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
         measuredG: hasM ? (r.measured_avg_weight_g as number) : null, method, destStage,
         closes: r.closes_source === true, spb,
       };
-      transfers.push(t);
-      const sd = dayOf(src, d); add(sd, 'transfersOut', t);
-      if (t.measuredG !== null && method !== 'AVERAGE' && !t.closes) sd.hasSelectiveOut = true;
-      const dd = dayOf(dst, d); add(dd, 'transfersIn', t); dd.hasInflow = true;
+      if (rebuilding(src)) {
+        const sd = dayOf(src, d); add(sd, 'transfersOut', t);
+        if (t.measuredG !== null && method !== 'AVERAGE' && !t.closes) sd.hasSelectiveOut = true;
+      }
+      if (rebuilding(dst)) { const dd = dayOf(dst, d); add(dd, 'transfersIn', t); dd.hasInflow = true; }
     }
   });
-  listOf('removals').forEach((r, i) => {
-    const id = recId('removals', r, i);
+  eachDayRecord('removals', (r, i, id) => {
     const d = recDate(id, r); const a = recAssignment(id, r);
     const okC = checkCount(id, 'count', r.count);
     if (r.kind !== 'harvest' && r.kind !== 'cull') E(id, 'kind', `kind must be "harvest" or "cull", got ${JSON.stringify(r.kind)}`);
     const hasW = checkWeight(id, 'avg_weight_g', r.avg_weight_g, false);
     if (present(r.closes_source) && typeof r.closes_source !== 'boolean') E(id, 'closes_source', 'closes_source must be true or false');
-    if (a && okC && inScope(d)) {
+    if (a && rebuilding(a) && okC && inScope(d)) {
       const day = dayOf(a, d);
       const rec: RemovalRec = { id, count: r.count as number, weightG: hasW ? (r.avg_weight_g as number) : null, closes: r.closes_source === true, kind: String(r.kind) };
       add(day, 'removals', rec);
@@ -640,8 +700,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     if (!l) m.set(d, (l = []));
     l.push(c);
   };
-  listOf('growth_samples').forEach((r, i) => {
-    const id = recId('growth_samples', r, i);
+  eachDayRecord('growth_samples', (r, i, id) => {
     const d = recDate(id, r); const a = recAssignment(id, r);
     let meanG: number | null = null;
     let size = 0;
@@ -668,19 +727,18 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     checkLength(id, 'avg_length_cm', r.avg_length_cm);
     if (present(r.condition_factor) && (!isNum(r.condition_factor) || r.condition_factor <= 0 || r.condition_factor > 5)) E(id, 'condition_factor', `condition_factor must be > 0 and ≤ 5, got ${JSON.stringify(r.condition_factor)}`);
     if (present(r.corrective) && typeof r.corrective !== 'boolean') E(id, 'corrective', 'corrective must be true or false');
-    if (a && ok && inScope(d) && meanG !== null) {
+    if (a && rebuilding(a) && ok && inScope(d) && meanG !== null) {
       const day = dayOf(a, d);
       add(day, 'samples', { id, size });
       add(day, 'needsFish', id);
       if (r.corrective !== false) addCandidate(a, d, { type: 'growth_sample', valueG: meanG, weight: size, id, selective: false });
     }
   });
-  listOf('weighings').forEach((r, i) => {
-    const id = recId('weighings', r, i);
+  eachDayRecord('weighings', (r, i, id) => {
     const d = recDate(id, r); const a = recAssignment(id, r);
     const okW = checkWeight(id, 'avg_weight_g', r.avg_weight_g, true);
     const okS = !present(r.sample_size) || checkCount(id, 'sample_size', r.sample_size);
-    if (a && okW && okS && inScope(d)) {
+    if (a && rebuilding(a) && okW && okS && inScope(d)) {
       const size = isCount(r.sample_size) ? r.sample_size : 0;
       const day = dayOf(a, d);
       add(day, 'needsFish', id);
@@ -688,10 +746,9 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       addCandidate(a, d, { type: 'weighing', valueG: r.avg_weight_g as number, weight: size > 0 ? size : 1, id, selective: false });
     }
   });
-  listOf('manual_anchors').forEach((r, i) => {
-    const id = recId('manual_anchors', r, i);
+  eachDayRecord('manual_anchors', (r, i, id) => {
     const d = recDate(id, r); const a = recAssignment(id, r);
-    if (a && checkWeight(id, 'avg_weight_g', r.avg_weight_g, true) && inScope(d)) {
+    if (checkWeight(id, 'avg_weight_g', r.avg_weight_g, true) && a && rebuilding(a) && inScope(d)) {
       add(dayOf(a, d), 'needsFish', id);
       addCandidate(a, d, { type: 'manual', valueG: r.avg_weight_g as number, weight: 1, id, selective: false });
     }
@@ -750,11 +807,10 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
       }
     }
   });
-  listOf('stage_changes').forEach((r, i) => {
-    const id = recId('stage_changes', r, i);
+  eachDayRecord('stage_changes', (r, i, id) => {
     const d = recDate(id, r); const a = recAssignment(id, r);
     const s = stageIdx(id, 'stage', r.stage);
-    if (a && s >= 0 && inScope(d)) {
+    if (a && rebuilding(a) && s >= 0 && inScope(d)) {
       const day = dayOf(a, d);
       if (s > day.explicitStage || (s === day.explicitStage && id < day.explicitStageId!)) { day.explicitStage = s; day.explicitStageId = id; }
     }
@@ -829,7 +885,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
 
   // Results must not depend on input order: per-day lists in id order, sums taken in that order.
   const byId = <T extends { id: string }>(p: T, q: T) => (p.id < q.id ? -1 : p.id > q.id ? 1 : 0);
-  for (const a of assignments) for (const x of a.days.values()) {
+  for (const a of assignments) if (!(a as Assignment).kept) for (const x of a.days.values()) {
     if (x.placements.length > 1) x.placements.sort(byId);
     if (x.transfersIn.length > 1) x.transfersIn.sort(byId);
     if (x.transfersOut.length > 1) x.transfersOut.sort(byId);
@@ -863,12 +919,21 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   for (const m of candidates.values()) for (const l of m.values()) l.sort(byId);
 
   // --- first days, anchors, cut days ----------------------------------------------------------------
+  const penDays = new Map<string, PenDays>();
   for (const a of assignments) {
+    (a as Assignment).denseFrom(batchStart, asOf - batchStart + 1);
+    if ((a as Assignment).kept) {
+      const kept = dayMemo!.pens.get(a.id)!;
+      for (const w of kept.warnings) warnings.push(w);
+      penDays.set(a.id, kept);
+      continue;
+    }
     let first: number | null = null;
     for (const [d, x] of a.days) if (x.hasInflow && (first === null || d < first)) first = d;
     a.firstDay = first;
     const cm = candidates.get(a);
     const cuts: number[] = [];
+    const warnedFrom = warnings.length;
     for (const [d, x] of a.days) {
       const isFirst = d === first;
       x.anchor = chooseAnchor(a, d, x, cm?.get(d) ?? [], isFirst, weightCv, warnings);
@@ -876,7 +941,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     }
     cuts.sort((p, q) => p - q);
     a.cutDays = cuts;
-    (a as Assignment).denseFrom(batchStart, asOf - batchStart + 1);
+    penDays.set(a.id, { days: a.days, firstDay: first, cutDays: cuts, warnings: warnings.slice(warnedFrom) });
   }
 
   warnings.sort((p, q) => (p.record < q.record ? -1 : p.record > q.record ? 1 : p.message < q.message ? -1 : p.message > q.message ? 1 : 0));
@@ -887,6 +952,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
   MEMO.set(prep, {
     ctx, mortality: doc.mortality, feed: doc.feed, ledgers: new Map(assignments.map((a) => [a.id, a.ledger])), batchMortality, containerFeed,
     readings: agg, daily: doc.temperature_daily, timezone: site?.timezone, temps, tempWarnings,
+    dayCtx, dayLists: Object.fromEntries(DAY_LISTS.map((k) => [k, doc[k]])) as Record<DayList, unknown>, pens: penDays,
   });
   return { ok: true, prep };
 }

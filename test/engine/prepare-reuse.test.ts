@@ -100,4 +100,43 @@ describe('prepare with a previous preparation', () => {
       expect(!reused.ok && reused.errors).toEqual(!fresh.ok && fresh.errors);
     }
   });
+
+  it('seeded edits of single records in the lists of day inputs (samples, transfers, placements, …): the same day inputs and states', () => {
+    const r = mulberry32(8);
+    let doc: BatchDocument = base;
+    let prev = statesOf(doc, readings).prep;
+    const keys = ['growth_samples', 'transfers', 'placements', 'removals', 'weighings', 'stage_changes'] as const;
+    let kept = 0, steps = 0;
+    for (let step = 0; step < 40; step++) {
+      const key = keys[Math.floor(r() * keys.length)]!;
+      const list = [...((doc[key] ?? []) as unknown as Record<string, unknown>[])];
+      if (list.length === 0) continue;
+      const at = Math.floor(r() * list.length);
+      const old = list[at]!;
+      const kind = Math.floor(r() * 3);
+      // a copy on the same day and pen (samples and weighings only: a second inflow would move fish), a changed number, or removed
+      if (kind === 0 && (key === 'growth_samples' || key === 'weighings')) list.splice(at, 0, { ...old, id: `new-${step}` });
+      else if (kind === 1 && typeof old.avg_weight_g === 'number') list[at] = { ...old, avg_weight_g: (old.avg_weight_g as number) * 1.05 };
+      else if (kind === 1 && typeof old.count === 'number') list[at] = { ...old, count: Math.max(1, Math.round((old.count as number) * 0.98)) };
+      else if (key === 'growth_samples' || key === 'weighings') list.splice(at, 1);
+      else continue;
+      const next: BatchDocument = { ...doc, [key]: list };
+      const fresh = prepare(next, { readings });
+      if (!fresh.ok) continue; // an edit that makes the batch invalid is not this test's subject
+      const reusedP = prepare(next, { readings, previous: prev });
+      if (!reusedP.ok) throw new Error(`step ${step}: ${JSON.stringify(reusedP.errors.slice(0, 2))}`);
+      const a = computeStates(reusedP.prep), b = computeStates(fresh.prep);
+      if (!b.ok) continue;
+      expect(a.ok && a.states, `step ${step} (${key})`).toEqual(b.states);
+      const shape = (p: Prepared) => p.assignments.map((x) => ({ days: x.days, firstDay: x.firstDay, cutDays: x.cutDays }));
+      expect(shape(reusedP.prep), `step ${step} (${key})`).toEqual(shape(fresh.prep));
+      expect(reusedP.prep.warnings).toEqual(fresh.prep.warnings);
+      kept += reusedP.prep.assignments.filter((x, i) => x.days === prev.assignments[i]!.days).length;
+      steps++;
+      doc = next; prev = reusedP.prep;
+    }
+    expect(steps).toBeGreaterThan(15);
+    // the pens an edit does not name keep their day inputs
+    expect(kept).toBeGreaterThan(steps * (base.assignments.length - 4));
+  });
 });
