@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { EventAppender, type StoredEvent } from '../../backend/events/append';
 import { createUuidV7 } from '../../backend/events/uuidv7';
-import { canonicalJson } from '../../backend/events/canonical';
+import { canonicalPayload } from '../canonical';
 import { ENGINE_VERSION } from '../../engine/index';
 import { EventApplier, isKnownVersion, touchedFields, canonicalOrder, type EventRow } from '../apply';
 import {
@@ -318,7 +318,7 @@ export function createSyncClient(opts: SyncClientOptions) {
         const row: EventRow = {
           event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
           entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
-          payload: canonicalJson(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
+          payload: canonicalPayload(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
           deferred: known(e.type, e.v) ? 0 : 1,
         };
         const have = find.get(e.event_id) as { device_id: string; device_seq: number; server_seq: number | null } | undefined;

@@ -32,6 +32,8 @@ describe('canonicalPayload', () => {
       const back = JSON.parse(canonicalJson(v)) as unknown; // what a device sends
       expect(canonicalPayload(back)).toBe(canonicalJson(back));
       if (sortedJsonData(back)) fast++;
+      const shuffled = JSON.parse(JSON.stringify(back, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).reverse()) : x))) as unknown;
+      expect(canonicalPayload(shuffled)).toBe(canonicalJson(v)); // keys out of order, as jsonb returns them
     }
     expect(fast).toBeGreaterThan(1000); // the fast path is taken for most device payloads
   });
@@ -48,5 +50,11 @@ describe('canonicalPayload', () => {
     expect(() => canonicalPayload({ a: Infinity })).toThrow(/non-finite/);
     expect(canonicalPayload({ d: new Date(0) })).toBe(canonicalJson({ d: new Date(0) }));
     expect(sortedJsonData({ a: [1, { b: 'x', c: null }], z: true })).toBe(true);
+    // the key-sorted copy: not for index keys, undefined, non-finite numbers or classes
+    expect(canonicalPayload(JSON.parse('{"b":{"10":1,"9":2,"a":3},"a":[null,{"y":1,"x":2}]}'))).toBe('{"a":[null,{"x":2,"y":1}],"b":{"10":1,"9":2,"a":3}}');
+    expect(canonicalPayload({ z: 1, a: [undefined, null] })).toBe(canonicalJson({ z: 1, a: [undefined, null] }));
+    expect(canonicalPayload({ z: 1, a: { u: undefined } })).toBe(canonicalJson({ z: 1, a: { u: undefined } }));
+    expect(() => canonicalPayload({ z: 1, a: -Infinity })).toThrow(/non-finite/);
+    expect(canonicalPayload({ z: new Date(0), a: 1 })).toBe(canonicalJson({ z: new Date(0), a: 1 }));
   });
 });
