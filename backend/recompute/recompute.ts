@@ -24,6 +24,8 @@ import { changedInputs, markDirty } from './dirty';
 import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrInEngineOrder, type Written } from './outputs';
 
 const ALL_FCR_WINDOWS = new Set(['span', '7d', '30d'] as const);
+/** The lists whose edits the warm-up rehearses. */
+const WARM_LISTS = ['mortality', 'feed', 'growth_samples'] as const;
 import { FULL } from '../projection';
 
 export interface RecomputeOutcome {
@@ -220,7 +222,7 @@ export class Recomputer {
       // prepared too, for the next prepare to build on; the first batch is also computed once,
       // which compiles the engine's hot paths before the first edit needs them
       const p = prepare(inputs.doc, { readings: inputs.readings });
-      if (p.ok) { this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 30); this.warmedEngine = true; }
+      if (p.ok) { this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 30, inputs); this.warmedEngine = true; }
       this.remember(next.batch_id, revision, states, inputs, writtenOf(states), p.ok ? p.prep : undefined);
     })();
     return this.cached < this.cacheLimit && ids.length > 1;
@@ -233,13 +235,25 @@ export class Recomputer {
    * sea batch). Every batch gets a few rounds (their shapes differ: hatchery trays, sea pens), the
    * first more. The results are dropped.
    */
-  private warmEngine(prep: Prepared, stored: StatesDocument, rounds: number): void {
+  private warmEngine(prep: Prepared, stored: StatesDocument, rounds: number, inputs: BatchInputs): void {
     const full = computeStates(prep);
     if (!full.ok || stored.batch.length < 2) return;
     const dates = stored.batch.map((b) => b.date);
+    const doc = inputs.doc as unknown as Record<string, { assignment_id?: string | null }[]>;
     for (let i = 1; i <= rounds; i++) {
       const from = dates[Math.floor((dates.length * i) / (rounds + 1))]!;
-      const r = recomputePrepared(prep, full.states, from);
+      // every other round as an edit of one pen's record runs: the list prepared again without
+      // one of its records (the others the same objects), then the walk resumed for that pen
+      let edited = prep;
+      let pens: Set<string> | null = null;
+      const list = doc[WARM_LISTS[i % WARM_LISTS.length]!];
+      const k = list ? Math.floor((list.length * i) / (rounds + 1)) : -1;
+      const pen = list?.[k]?.assignment_id;
+      if (i % 2 === 0 && typeof pen === 'string') {
+        const p = prepare({ ...inputs.doc, [WARM_LISTS[i % WARM_LISTS.length]!]: list!.filter((_, j) => j !== k) }, { readings: inputs.readings, previous: prep });
+        if (p.ok) { edited = p.prep; pens = new Set([pen]); }
+      }
+      const r = recomputePrepared(edited, full.states, from, { pens });
       if (r.ok) partsOf(r.states);
     }
   }
