@@ -203,13 +203,19 @@ async function backlog(cluster: PgCluster, laptopA: Connection, dir: string, log
     const a = createSyncClient({ db: laptopA.sqlite, baseUrl: S.url, token: S.token, fetch: globalFetch });
     const lb = openLaptop(join(dir, 'backlog-b.db'));
     const b = createSyncClient({ db: lb.sqlite, baseUrl: S.url, token: S.token, fetch: globalFetch });
+    // this process's CPU time per phase beside the wall time (the machine is shared: under load the wall time grows, this much less)
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const c0 = cpu();
     const t0 = performance.now();
     const pushed = await a.push();
     const t1 = performance.now();
+    const c1 = cpu();
     await S.srv.idle();
     const t2 = performance.now();
+    const c2 = cpu();
     const pulled = await b.pull();
     const t3 = performance.now();
+    const c3 = cpu();
     if (pushed.accepted !== total || pulled.pulled !== total) throw new Error(`backlog: pushed ${pushed.accepted}, pulled ${pulled.pulled}, expected ${total}`);
     // laptop B computes its own states (as the app does after a pull) and they equal the server's
     const tr = performance.now();
@@ -223,7 +229,7 @@ async function backlog(cluster: PgCluster, laptopA: Connection, dir: string, log
     const totalMs = t3 - t0;
     log({ name: `backlog: ${n0(total)} events from laptop A (${n0(logs)} of them temperature logs, ${n0(total - logs)} daily records) pushed, recomputed on the server, pulled by laptop B`,
       value: `${(totalMs / 1000).toFixed(1)} s: push ${ms(t1 - t0)} (${n0(rate(total, t1 - t0))} events/s) / server recompute after the last push ${ms(t2 - t1)} / pull + apply ${ms(t3 - t2)} (${n0(rate(total, t3 - t2))} events/s)`,
-      ratio: `laptop B's own recompute afterwards ${ms(recMs)}; B's ${n0(mine.length)} batch states ${equal ? 'equal' : 'DIFFER FROM'} the server's`,
+      ratio: `bench process CPU: push ${ms(c1 - c0)} / recompute ${ms(c2 - c1)} / pull + apply ${ms(c3 - c2)}; laptop B's own recompute afterwards ${ms(recMs)}; B's ${n0(mine.length)} batch states ${equal ? 'equal' : 'DIFFER FROM'} the server's`,
       target: '≤ 60 s, states equal', ok: totalMs <= 60_000 && equal });
     await a.close(); await b.close();
     lb.close();

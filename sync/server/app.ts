@@ -20,7 +20,7 @@ import { parseHlc } from '../../backend/events/hlc';
 import { isKnownVersion, type EventRow } from '../apply';
 import {
   CreateHqTokenSchema, CreateSiteSchema, MAX_BODY_BYTES, PROTOCOL_VERSION, PullQuerySchema, PushRequestSchema, RegisterDeviceSchema,
-  RevokeSchema, StatesSnapshotSchema, type EventResult, type WireEvent,
+  RevokeSchema, StatesSnapshotSchema, type EventResult, type PulledEvent, type WireEvent,
 } from '../protocol';
 import { sqliteBatchStates, statesDigest } from '../states';
 import type { AnyDb, ServerDb } from './db';
@@ -147,13 +147,14 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     };
   }
 
-  /** A PulledEvent's JSON from a row whose base_event_ids and payload are JSON text (jsonb::text). */
-  function pulledJson(r: Record<string, unknown>): string {
-    const j = JSON.stringify;
-    return `{"event_id":${j(r.event_id)},"device_id":${j(r.device_id)},"device_seq":${Number(r.device_seq)},"hlc":${j(r.hlc)},"occurred_at":${j(r.occurred_at)},`
-      + `"type":${j(r.type)},"v":${Number(r.v)},"entity_type":${j(r.entity_type)},"entity_id":${j(r.entity_id)},"site_id":${j(r.site_id)},`
-      + `"base_event_ids":${r.base_event_ids as string},"actor":${j(r.actor)},"payload":${r.payload as string},"payload_sha256":${j(r.payload_sha256)},`
-      + `"server_seq":${Number(r.server_seq)},"received_at":${j(iso(r.received_at))},"effective_ts":${j(iso(r.effective_ts))}}`;
+  function toPulled(r: Record<string, unknown>): PulledEvent {
+    return {
+      event_id: r.event_id as string, device_id: r.device_id as string, device_seq: Number(r.device_seq), hlc: r.hlc as string,
+      occurred_at: r.occurred_at as string, type: r.type as string, v: Number(r.v), entity_type: r.entity_type as string,
+      entity_id: r.entity_id as string, site_id: r.site_id as string, base_event_ids: r.base_event_ids as string[],
+      actor: r.actor as string, payload: r.payload as Record<string, unknown>, payload_sha256: r.payload_sha256 as string,
+      server_seq: Number(r.server_seq), received_at: iso(r.received_at), effective_ts: iso(r.effective_ts),
+    };
   }
 
   app.setErrorHandler((err: unknown, _req, reply) => {
@@ -465,20 +466,16 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     need(auth, 'device');
     const q = parse(PullQuerySchema.extend({ device_id: z.string().uuid().optional() }), req.query);
     const siteId = auth.siteId!;
-    // payload and base ids as PostgreSQL writes their JSON text, spliced into the page as they are
-    // (not parsed here and written again: a temperature log's payload is ~2.5 KB)
-    const rows = (await sql<Record<string, unknown>>`SELECT event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
-      base_event_ids::text AS base_event_ids, actor, payload::text AS payload, payload_sha256, server_seq, received_at, effective_ts
-      FROM events WHERE site_id = ${siteId} AND server_seq > ${q.after} ORDER BY server_seq LIMIT ${q.limit + 1}`.execute(db)).rows;
+    const rows = (await sql<Record<string, unknown>>`SELECT * FROM events WHERE site_id = ${siteId} AND server_seq > ${q.after}
+      ORDER BY server_seq LIMIT ${q.limit + 1}`.execute(db)).rows;
     const hasMore = rows.length > q.limit;
-    const page = rows.slice(0, q.limit);
-    const next = page.length ? Number(page[page.length - 1]!.server_seq) : q.after;
+    const page = rows.slice(0, q.limit).map(toPulled);
+    const next = page.length ? page[page.length - 1]!.server_seq : q.after;
     const now = clock().toISOString();
     if (q.device_id) {
       await sql`UPDATE devices SET last_pull_at = ${now}, last_pull_cursor = ${next} WHERE device_id = ${q.device_id} AND site_id = ${siteId}`.execute(db);
     }
-    const body = `{"events":[${page.map(pulledJson).join(',')}],"next_cursor":${next},"has_more":${hasMore},"server_now":${JSON.stringify(now)}}`;
-    return reply.type('application/json; charset=utf-8').send(body);
+    return reply.send({ events: page, next_cursor: next, has_more: hasMore, server_now: now });
   });
 
   // ---------- device state snapshots ----------
