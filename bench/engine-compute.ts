@@ -74,4 +74,12 @@ const incRuns = timeRuns(() => recomputePrepared(p2.prep, states!, mid.s.date), 
 const incMs = median(incRuns);
 log({ name: `incremental recompute after a sample on ${mid.s.date} in ${mid.a.assignment_id}`, value: `${ms(incMs)} (${changed} states changed)`,
   target: '≤ 5 ms', ok: incMs <= 5, ratio: `${(incMs / computeMs * 100).toFixed(0)} % of a full compute` });
+// The same, told which pen the edit is in (what the backend does): the other pens stand.
+const pens = new Set([mid.a.assignment_id]);
+const one = recomputePrepared(p2.prep, states!, mid.s.date, { pens });
+if (!one.ok || (full2.ok && JSON.stringify(one.states) !== JSON.stringify(full2.states))) throw new Error('incremental with the pen named differs from full');
+gc();
+const penMs = median(timeRuns(() => recomputePrepared(p2.prep, states!, mid.s.date, { pens }), 40, 40));
+log({ name: `  the same with the edited pen named (as the backend runs it: ${one.walked} of ${p2.prep.assignments.length} pens walk)`, value: ms(penMs),
+  ratio: `${(penMs / computeMs * 100).toFixed(0)} % of a full compute` });
 
