@@ -221,7 +221,8 @@ function Panels({ view, data, width, x0, x1, drill }: { view: BatchView; data: C
       { label: 'Forecast', pts: ahead.map((r) => [dateMs(r.date), r.population / 1000]), color: COLORS.forecast, kind: 'dashed' },
     ];
     const maxBio = Math.max(0, ...rows.map((r) => r.biomass_kg), ...plan.map((r) => r.biomass_kg));
-    const bioDiv = maxBio >= 10_000 ? 1000 : 1;
+    // tonnes from 1 t, as the header writes biomass (fmtMass)
+    const bioDiv = maxBio >= 1000 ? 1000 : 1;
     const bio: PanelSeries[] = [
       { label: 'Actual', pts: rows.map((r) => [at(r), r.biomass_kg / bioDiv]), color: COLORS.actual, kind: 'line' },
       { label: 'Scenario', pts: plan.map((r) => [dateMs(r.date), r.biomass_kg / bioDiv]), color: COLORS.scenario, kind: 'line' },
