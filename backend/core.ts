@@ -45,6 +45,8 @@ export interface Backend {
   on<E extends ApiEventName>(event: E, fn: (payload: ApiEvents[E]) => void): () => void;
   /** Resolves when every dirty batch has been recomputed. */
   idle(): Promise<void>;
+  /** Resolves once the recompute worker has the clean batches in memory (benchmarks, tools). */
+  warmed(): Promise<{ batches: number; ms: number }>;
   close(): Promise<void>;
   /** For tests and tools inside the process (CLI, import): the raw context. */
   readonly ctx: Ctx;
@@ -169,6 +171,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     call,
     on,
     idle: () => ctx.ensureFresh(),
+    warmed: () => scheduler?.warmed() ?? Promise.resolve({ batches: 0, ms: 0 }),
     async close() {
       if (closed) return;
       closed = true;

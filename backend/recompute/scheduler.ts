@@ -11,6 +11,8 @@ export interface Scheduler {
   kick(): void;
   drain(): Promise<void>;
   close(): Promise<void>;
+  /** Resolves once the clean batches are in the recomputer's memory (the worker loads them after start). */
+  warmed(): Promise<{ batches: number; ms: number }>;
 }
 
 type Emit = <E extends ApiEventName>(e: E, p: ApiEvents[E]) => void;
@@ -29,6 +31,7 @@ export function syncScheduler(db: Database.Database, today: () => string, now: (
     kick: manual ? () => undefined : run,
     drain: async () => run(),
     close: async () => undefined,
+    warmed: async () => ({ batches: 0, ms: 0 }),
   };
 }
 
@@ -37,6 +40,7 @@ export type WorkerReply =
   | { type: 'progress'; p: ApiEvents['recompute.progress'] }
   | { type: 'fresh'; o: RecomputeOutcome }
   | { type: 'done'; seq: number }
+  | { type: 'warmed'; batches: number; ms: number }
   | { type: 'error'; seq: number; message: string };
 
 export const WORKER_YOUNG_GENERATION_MB = 96;
@@ -55,9 +59,12 @@ export function workerScheduler(dbPath: string, today: () => string, now: () => 
   let queued = false; // a run request is waiting that has not started yet
   const waiters = new Map<number, () => void>();
   let lastDone = 0;
+  let warmedAs: ((w: { batches: number; ms: number }) => void) | null = null;
+  const warmed = new Promise<{ batches: number; ms: number }>((resolve) => { warmedAs = resolve; });
   worker.on('message', (m: WorkerReply) => {
     if (m.type === 'progress') { queued = false; emit('recompute.progress', m.p); }
     else if (m.type === 'fresh') emitOutcome(emit, m.o);
+    else if (m.type === 'warmed') warmedAs?.({ batches: m.batches, ms: m.ms });
     else {
       queued = false;
       lastDone = Math.max(lastDone, m.seq);
@@ -81,5 +88,6 @@ export function workerScheduler(dbPath: string, today: () => string, now: () => 
       worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
       await worker.terminate();
     },
+    warmed: () => warmed,
   };
 }

@@ -19,9 +19,12 @@ const post = (m: WorkerReply) => parentPort!.postMessage(m);
 // Between requests, the clean batches' states and inputs are loaded into memory one at a time, so
 // the first edit after a start is as fast as the next ones; a request waits for one batch at most.
 let warming: ReturnType<typeof setImmediate> | null = null;
+let warmedOnce = false;
+const bornAt = performance.now();
 const warm = () => {
   warming = null;
-  try { if (rc.warmNext()) warming = setImmediate(warm); } catch { /* a busy database: the next edit loads it */ }
+  try { if (rc.warmNext()) { warming = setImmediate(warm); return; } } catch { /* a busy database: the next edit loads it */ }
+  if (!warmedOnce) { warmedOnce = true; post({ type: 'warmed', batches: rc.inMemory(), ms: performance.now() - bornAt }); }
 };
 
 // The write-ahead log is moved into the database once edits pause (a checkpoint takes 5–20 ms
