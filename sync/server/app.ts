@@ -37,6 +37,9 @@ function pgType(c: string): string {
 }
 const ASSIGNMENT_STATE_COLS: [string, string][] = STATE_COLS.map((c) => [c, pgType(c)]);
 const BATCH_STATE_COLS: [string, string][] = BATCH_COLS.filter((c) => c !== 'batch_id').map((c) => [c, pgType(c)]);
+const excludedSet = (cols: string[]) => [...cols.map((c) => `${c} = excluded.${c}`), 'engine_version = excluded.engine_version', 'last_server_seq = excluded.last_server_seq'].join(', ');
+const UPSERT_ASSIGNMENT_SET = excludedSet(ASSIGNMENT_STATE_COLS.map(([c]) => c).filter((c) => c !== 'assignment_id' && c !== 'date'));
+const UPSERT_BATCH_SET = excludedSet(BATCH_STATE_COLS.map(([c]) => c).filter((c) => c !== 'date'));
 /** Accepted events per INSERT while a push is validated (sent as the loop goes on). */
 const INSERT_CHUNK = 100;
 
@@ -96,6 +99,8 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
   const recomputeTimers = new Map<string, { timer: ReturnType<typeof setTimeout>; first: number }>();
   const pushesInFlight = new Map<string, number>();
   const recomputers = new WeakMap<SiteReplica, Recomputer>();
+  /** Per replica and batch: the state rows last written to PostgreSQL (JSON per row), so a recompute writes only what changed. */
+  const written = new WeakMap<SiteReplica, Map<string, { a: Map<string, string>; b: Map<string, string> }>>();
 
   // ---------- helpers ----------
   async function authenticate(req: FastifyRequest): Promise<Auth> {
@@ -132,6 +137,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
       if (rows.length === 0) break;
       const r = rep;
       r.db.transaction(() => { for (const row of rows) r.add(toEventRow(row)); })();
+      written.delete(r); // events written by another process: its recomputes may have written states too
       if (rows.length < 5000) break;
     }
     return rep;
@@ -418,25 +424,59 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     const outcomes = rc.runAll();
     const lastSeq = rep.lastSeq;
     const computedAt = clock().toISOString();
+    let mine = written.get(rep);
+    if (!mine) { mine = new Map(); written.set(rep, mine); }
+    const readAssign = rep.db.prepare(`SELECT ${ASSIGNMENT_STATE_COLS.map(([c]) => c).join(', ')} FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date`);
     for (const o of outcomes) {
       const batchRows = sqliteBatchStates(rep.db, o.batch_id);
-      const assignRows = rep.db.prepare('SELECT * FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date').all(o.batch_id) as Record<string, unknown>[];
+      const assignRows = readAssign.all(o.batch_id) as Record<string, unknown>[];
       const digest = statesDigest(batchRows);
       const warnings = (rep.db.prepare('SELECT warnings FROM batch_outputs WHERE batch_id = ?').get(o.batch_id) as { warnings: string } | undefined)?.warnings ?? '[]';
+      // Only the rows that differ from what this server last wrote for the batch go to PostgreSQL,
+      // stamped with last_server_seq = this recompute's seq ("the server seq at which the row last
+      // changed"); rows that are gone are deleted. Without that memory (the first recompute of a
+      // batch since this process started) the batch's rows are all written again.
+      const prev = mine.get(o.batch_id);
+      const now = { a: new Map<string, string>(), b: new Map<string, string>() };
+      const aChanged: string[] = [], bChanged: string[] = [];
+      for (const r of assignRows) {
+        const key = `${r.assignment_id as string}\u0000${r.date as string}`, text = JSON.stringify(r);
+        now.a.set(key, text);
+        if (prev?.a.get(key) !== text) aChanged.push(text);
+      }
+      for (const r of batchRows) {
+        const text = JSON.stringify(r);
+        now.b.set(r.date, text);
+        if (prev?.b.get(r.date) !== text) bChanged.push(text);
+      }
+      const aGone = prev ? [...prev.a.keys()].filter((k) => !now.a.has(k)).map((k) => k.split('\u0000')) : [];
+      const bGone = prev ? [...prev.b.keys()].filter((k) => !now.b.has(k)) : [];
+      mine.delete(o.batch_id); // until the transaction commits
       await db.transaction().execute(async (tx) => {
-        await sql`DELETE FROM assignment_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
-        await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
-        // one statement per table, the rows as one JSON parameter (as the event insert does): a
-        // batch's ~5,000 state rows were 13 multi-row INSERTs of ~10,000 bound values each
-        if (assignRows.length) {
+        if (!prev) {
+          await sql`DELETE FROM assignment_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
+          await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
+        }
+        if (aGone.length) {
+          await sql`DELETE FROM assignment_states s USING json_to_recordset(${JSON.stringify(aGone.map(([assignment_id, date]) => ({ assignment_id, date })))}::json) AS x(assignment_id text, date date)
+            WHERE s.site_id = ${siteId} AND s.batch_id = ${o.batch_id} AND s.assignment_id = x.assignment_id AND s.date = x.date`.execute(tx);
+        }
+        if (bGone.length) {
+          await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id} AND date = ANY(${bGone}::date[])`.execute(tx);
+        }
+        // one statement per table, the rows as one JSON parameter (as the event insert does); an
+        // upsert, so a row a moved assignment left under its old batch is taken over, not a conflict
+        if (aChanged.length) {
           await sql`INSERT INTO assignment_states (${sql.raw(ASSIGNMENT_STATE_COLS.map(([c]) => c).join(', '))}, site_id, engine_version, last_server_seq)
             SELECT ${sql.raw(ASSIGNMENT_STATE_COLS.map(([c]) => `x.${c}`).join(', '))}, ${siteId}, ${ENGINE_VERSION}, ${lastSeq}
-            FROM json_to_recordset(${JSON.stringify(assignRows)}::json) AS x(${sql.raw(ASSIGNMENT_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})`.execute(tx);
+            FROM json_to_recordset(${`[${aChanged.join(',')}]`}::json) AS x(${sql.raw(ASSIGNMENT_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})
+            ON CONFLICT (site_id, assignment_id, date) DO UPDATE SET ${sql.raw(UPSERT_ASSIGNMENT_SET)}`.execute(tx);
         }
-        if (batchRows.length) {
+        if (bChanged.length) {
           await sql`INSERT INTO batch_states (${sql.raw(BATCH_STATE_COLS.map(([c]) => c).join(', '))}, batch_id, site_id, engine_version, last_server_seq)
             SELECT ${sql.raw(BATCH_STATE_COLS.map(([c]) => `x.${c}`).join(', '))}, ${o.batch_id}, ${siteId}, ${ENGINE_VERSION}, ${lastSeq}
-            FROM json_to_recordset(${JSON.stringify(batchRows)}::json) AS x(${sql.raw(BATCH_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})`.execute(tx);
+            FROM json_to_recordset(${`[${bChanged.join(',')}]`}::json) AS x(${sql.raw(BATCH_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})
+            ON CONFLICT (site_id, batch_id, date) DO UPDATE SET ${sql.raw(UPSERT_BATCH_SET)}`.execute(tx);
         }
         await sql`INSERT INTO batch_outputs (site_id, batch_id, engine_version, as_of, last_server_seq, computed_at, states_sha256, ok, errors, warnings)
           VALUES (${siteId}, ${o.batch_id}, ${ENGINE_VERSION}, ${o.as_of}, ${lastSeq}, ${computedAt}, ${digest}, ${o.ok}, ${JSON.stringify(o.errors)}, ${warnings})
@@ -448,6 +488,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
           WHERE site_id = ${siteId} AND batch_id = ${o.batch_id} AND engine_version = ${ENGINE_VERSION} AND as_of = ${o.as_of}
             AND last_server_seq = ${lastSeq} AND states_sha256 <> ${digest}`.execute(tx);
       });
+      mine.set(o.batch_id, now);
     }
     // batches voided since: drop their states
     const live = new Set((rep.db.prepare('SELECT id FROM batches WHERE voided = 0').all() as { id: string }[]).map((r) => r.id));
@@ -457,6 +498,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
       await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db);
       await sql`DELETE FROM assignment_states WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db);
       await sql`DELETE FROM batch_outputs WHERE site_id = ${siteId} AND batch_id = ${s.batch_id}`.execute(db);
+      mine.delete(s.batch_id);
     }
   }
 
