@@ -103,7 +103,7 @@ const PATCH_LIMIT = 200;
  * Null when too many changed to be worth it.
  */
 function patchedList(db: Database.Database, batchId: string, spec: NonNullable<ReturnType<typeof KIND_SQL.get>>, kept: Row[], mark: number, touched: Touched): Row[] | null {
-  const ids = (stmt(db, 'SELECT DISTINCT entity_id FROM events WHERE rowid > ? AND entity_type = ? LIMIT ?').raw().all(mark, spec.k.entity, PATCH_LIMIT + 1) as [string][]).map((r) => r[0]);
+  const ids = (stmt(db, 'SELECT DISTINCT entity_id FROM events WHERE rowid > ? AND +entity_type = ? LIMIT ?').raw().all(mark, spec.k.entity, PATCH_LIMIT + 1) as [string][]).map((r) => r[0]);
   if (ids.length > PATCH_LIMIT) return null;
   if (ids.length === 0) return kept;
   const changed = new Set(ids);
