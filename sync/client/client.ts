@@ -160,6 +160,7 @@ export function createSyncClient(opts: SyncClientOptions) {
 
   /** After a device_seq conflict: a new device_id, pending events renumbered 1…n under it. */
   function reRegister(): string {
+    forgetPending();
     const old = deviceId();
     const fresh = randomUUID();
     const pending = db.prepare('SELECT event_id FROM events WHERE device_id = ? AND server_seq IS NULL ORDER BY device_seq').all(old) as { event_id: string }[];
@@ -256,6 +257,7 @@ export function createSyncClient(opts: SyncClientOptions) {
   }
 
   function markRejected(eventId: string, reason: string): void {
+    forgetPending();
     db.prepare('INSERT OR REPLACE INTO sync_rejected (event_id, reason, rejected_at) VALUES (?, ?, ?)').run(eventId, reason, clock().toISOString());
     const ev = db.prepare('SELECT entity_type, entity_id FROM events WHERE event_id = ?').get(eventId) as { entity_type: string; entity_id: string } | undefined;
     if (ev) { applier.rebuild(ev.entity_type, ev.entity_id); refreshConflict(ev.entity_type, ev.entity_id); }
@@ -269,7 +271,7 @@ export function createSyncClient(opts: SyncClientOptions) {
   /** One push at a time: a second call joins the one in flight. */
   function push(): Promise<PushSummary> {
     if (!pushing) {
-      pushing = pushOnce().then((r) => { setState('last_push_at', clock().toISOString()); return r; }).finally(() => { pushing = null; notify(); });
+      pushing = pushOnce().then((r) => { setState('last_push_at', clock().toISOString()); return r; }).finally(() => { pushing = null; forgetPending(); notify(); });
       notify();
     }
     return pushing;
@@ -297,6 +299,7 @@ export function createSyncClient(opts: SyncClientOptions) {
   }
 
   function applyPage(events: PulledEvent[], nextCursor: number): void {
+    forgetPending();
     const find = q('SELECT event_id, device_id, device_seq, server_seq FROM events WHERE event_id = ?');
     const bySeq = q('SELECT event_id, server_seq FROM events WHERE device_id = ? AND device_seq = ?');
     const stamp = q('UPDATE events SET server_seq = ?, received_at = ?, effective_ts = ? WHERE event_id = ?');
@@ -431,7 +434,7 @@ export function createSyncClient(opts: SyncClientOptions) {
   // ---------- device state snapshots ----------
   async function pushStates(): Promise<{ sent: number; results: { batch_id: string; status: string }[] }> {
     const dev = deviceId();
-    const pending = (db.prepare('SELECT count(*) AS n FROM events WHERE device_id = ? AND server_seq IS NULL AND event_id NOT IN (SELECT event_id FROM sync_rejected)').get(dev) as { n: number }).n;
+    const pending = pendingCount();
     const dirty = (db.prepare('SELECT count(*) AS n FROM dirty_batches').get() as { n: number }).n;
     if (pending > 0 || dirty > 0) return { sent: 0, results: [] }; // the states include inputs the server has not seen
     const lastSeq = (db.prepare('SELECT max(server_seq) AS m FROM events WHERE deferred = 0').get() as { m: number | null }).m ?? 0;
@@ -495,8 +498,25 @@ export function createSyncClient(opts: SyncClientOptions) {
 
   function scheduleSoon(): void { if (running) schedule(0); }
 
+  // The pending count is kept between calls: counting a large queue (half a million events after
+  // a site's import) takes a few hundred ms, and the app asks for the status after every edit.
+  // Events appended since are counted by rowid; whatever this client writes (acks, rejections,
+  // pulled pages, a new device id, resolutions) drops the kept count.
+  let pendingKept: { n: number; rowid: number; dev: string } | null = null;
+  function forgetPending(): void { pendingKept = null; }
   function pendingCount(): number {
-    return (db.prepare('SELECT count(*) AS n FROM events WHERE device_id = ? AND server_seq IS NULL AND event_id NOT IN (SELECT event_id FROM sync_rejected)').get(deviceId()) as { n: number }).n;
+    const dev = deviceId();
+    const top = (q('SELECT max(rowid) AS m FROM events').get() as { m: number | null }).m ?? 0;
+    if (pendingKept && pendingKept.dev === dev) {
+      const more = (q('SELECT count(*) AS n FROM events WHERE rowid > ? AND +device_id = ? AND server_seq IS NULL').get(pendingKept.rowid, dev) as { n: number }).n;
+      pendingKept = { n: pendingKept.n + more, rowid: top, dev };
+      return pendingKept.n;
+    }
+    // own events not acknowledged (an index-only count), less those the server rejected
+    const all = (q('SELECT count(*) AS n FROM events WHERE device_id = ? AND server_seq IS NULL').get(dev) as { n: number }).n;
+    const rejected = (q('SELECT count(*) AS n FROM sync_rejected r JOIN events e ON e.event_id = r.event_id WHERE e.device_id = ? AND e.server_seq IS NULL').get(dev) as { n: number }).n;
+    pendingKept = { n: all - rejected, rowid: top, dev };
+    return pendingKept.n;
   }
 
   function status(): SyncStatus {
