@@ -40,6 +40,14 @@ const BATCH_STATE_COLS: [string, string][] = BATCH_COLS.filter((c) => c !== 'bat
 const excludedSet = (cols: string[]) => [...cols.map((c) => `${c} = excluded.${c}`), 'engine_version = excluded.engine_version', 'last_server_seq = excluded.last_server_seq'].join(', ');
 const UPSERT_ASSIGNMENT_SET = excludedSet(ASSIGNMENT_STATE_COLS.map(([c]) => c).filter((c) => c !== 'assignment_id' && c !== 'date'));
 const UPSERT_BATCH_SET = excludedSet(BATCH_STATE_COLS.map(([c]) => c).filter((c) => c !== 'date'));
+/** A batch's state rows as last written: assignment rows by assignment and date, batch rows by date. */
+interface WrittenRows { a: Map<string, Map<string, Record<string, unknown>>>; b: Map<string, Record<string, unknown>> }
+/** Same columns, same values (the rows of one query: same keys in the same order). */
+function sameRow(a: Record<string, unknown> | undefined, b: Record<string, unknown>): boolean {
+  if (!a) return false;
+  for (const k in b) if (!Object.is(a[k], b[k])) return false;
+  return true;
+}
 /** Accepted events per INSERT while a push is validated (sent as the loop goes on). */
 const INSERT_CHUNK = 100;
 
@@ -99,8 +107,8 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
   const recomputeTimers = new Map<string, { timer: ReturnType<typeof setTimeout>; first: number }>();
   const pushesInFlight = new Map<string, number>();
   const recomputers = new WeakMap<SiteReplica, Recomputer>();
-  /** Per replica and batch: the state rows last written to PostgreSQL (JSON per row), so a recompute writes only what changed. */
-  const written = new WeakMap<SiteReplica, Map<string, { a: Map<string, string>; b: Map<string, string> }>>();
+  /** Per replica and batch: the state rows last written to PostgreSQL, so a recompute writes only what changed. */
+  const written = new WeakMap<SiteReplica, Map<string, WrittenRows>>();
 
   // ---------- helpers ----------
   async function authenticate(req: FastifyRequest): Promise<Auth> {
@@ -437,19 +445,21 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
       // changed"); rows that are gone are deleted. Without that memory (the first recompute of a
       // batch since this process started) the batch's rows are all written again.
       const prev = mine.get(o.batch_id);
-      const now = { a: new Map<string, string>(), b: new Map<string, string>() };
-      const aChanged: string[] = [], bChanged: string[] = [];
+      const now: WrittenRows = { a: new Map(), b: new Map() };
+      const aChanged: Record<string, unknown>[] = [], bChanged: Record<string, unknown>[] = [];
       for (const r of assignRows) {
-        const key = `${r.assignment_id as string}\u0000${r.date as string}`, text = JSON.stringify(r);
-        now.a.set(key, text);
-        if (prev?.a.get(key) !== text) aChanged.push(text);
+        const aid = r.assignment_id as string, date = r.date as string;
+        let days = now.a.get(aid);
+        if (!days) { days = new Map(); now.a.set(aid, days); }
+        days.set(date, r);
+        if (!sameRow(prev?.a.get(aid)?.get(date), r)) aChanged.push(r);
       }
       for (const r of batchRows) {
-        const text = JSON.stringify(r);
-        now.b.set(r.date, text);
-        if (prev?.b.get(r.date) !== text) bChanged.push(text);
+        now.b.set(r.date, r as unknown as Record<string, unknown>);
+        if (!sameRow(prev?.b.get(r.date), r as unknown as Record<string, unknown>)) bChanged.push(r as unknown as Record<string, unknown>);
       }
-      const aGone = prev ? [...prev.a.keys()].filter((k) => !now.a.has(k)).map((k) => k.split('\u0000')) : [];
+      const aGone: { assignment_id: string; date: string }[] = [];
+      for (const [aid, days] of prev?.a ?? []) for (const date of days.keys()) if (!now.a.get(aid)?.has(date)) aGone.push({ assignment_id: aid, date });
       const bGone = prev ? [...prev.b.keys()].filter((k) => !now.b.has(k)) : [];
       mine.delete(o.batch_id); // until the transaction commits
       await db.transaction().execute(async (tx) => {
@@ -458,7 +468,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
           await sql`DELETE FROM batch_states WHERE site_id = ${siteId} AND batch_id = ${o.batch_id}`.execute(tx);
         }
         if (aGone.length) {
-          await sql`DELETE FROM assignment_states s USING json_to_recordset(${JSON.stringify(aGone.map(([assignment_id, date]) => ({ assignment_id, date })))}::json) AS x(assignment_id text, date date)
+          await sql`DELETE FROM assignment_states s USING json_to_recordset(${JSON.stringify(aGone)}::json) AS x(assignment_id text, date date)
             WHERE s.site_id = ${siteId} AND s.batch_id = ${o.batch_id} AND s.assignment_id = x.assignment_id AND s.date = x.date`.execute(tx);
         }
         if (bGone.length) {
@@ -469,13 +479,13 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
         if (aChanged.length) {
           await sql`INSERT INTO assignment_states (${sql.raw(ASSIGNMENT_STATE_COLS.map(([c]) => c).join(', '))}, site_id, engine_version, last_server_seq)
             SELECT ${sql.raw(ASSIGNMENT_STATE_COLS.map(([c]) => `x.${c}`).join(', '))}, ${siteId}, ${ENGINE_VERSION}, ${lastSeq}
-            FROM json_to_recordset(${`[${aChanged.join(',')}]`}::json) AS x(${sql.raw(ASSIGNMENT_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})
+            FROM json_to_recordset(${JSON.stringify(aChanged)}::json) AS x(${sql.raw(ASSIGNMENT_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})
             ON CONFLICT (site_id, assignment_id, date) DO UPDATE SET ${sql.raw(UPSERT_ASSIGNMENT_SET)}`.execute(tx);
         }
         if (bChanged.length) {
           await sql`INSERT INTO batch_states (${sql.raw(BATCH_STATE_COLS.map(([c]) => c).join(', '))}, batch_id, site_id, engine_version, last_server_seq)
             SELECT ${sql.raw(BATCH_STATE_COLS.map(([c]) => `x.${c}`).join(', '))}, ${o.batch_id}, ${siteId}, ${ENGINE_VERSION}, ${lastSeq}
-            FROM json_to_recordset(${`[${bChanged.join(',')}]`}::json) AS x(${sql.raw(BATCH_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})
+            FROM json_to_recordset(${JSON.stringify(bChanged)}::json) AS x(${sql.raw(BATCH_STATE_COLS.map(([c, t]) => `${c} ${t}`).join(', '))})
             ON CONFLICT (site_id, batch_id, date) DO UPDATE SET ${sql.raw(UPSERT_BATCH_SET)}`.execute(tx);
         }
         await sql`INSERT INTO batch_outputs (site_id, batch_id, engine_version, as_of, last_server_seq, computed_at, states_sha256, ok, errors, warnings)
