@@ -106,7 +106,11 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   const prevSeries = reuse ? new Map(reuse.previous.assignments.map((s) => [s.assignment_id, s])) : null;
   const prevWeekly = reuse ? new Map(reuse.previous.weekly.assignments.map((w) => [w.assignment_id, w])) : null;
   const prevFcr = reuse ? fcrByAssignment(reuse.previous) : null;
-  const prevForecast = reuse && reuse.previous.as_of === formatIsoDate(prep.asOf)
+  // Previous forecasts stand only for the same as-of date and the same forecast inputs (harvest
+  // weight, stage table, profile): a document this engine built carries them; one read back from
+  // storage is taken as computed with the batch's current ones (recomputeFrom's contract).
+  const fkey = forecastKey(prep);
+  const prevForecast = reuse && reuse.previous.as_of === formatIsoDate(prep.asOf) && (FORECAST_KEYS.get(reuse.previous) ?? fkey) === fkey
     ? new Map(reuse.previous.forecast.assignments.map((f) => [f.assignment_id, f])) : null;
   const keptForecasts = new Map<string, AssignmentForecast>();
 
@@ -223,7 +227,20 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     warnings,
   };
   FCR_GROUPS.set(doc, fcrById);
+  FORECAST_KEYS.set(doc, fkey);
   return doc;
+}
+
+/** What a forecast depends on besides each assignment's last state and temperatures, as text. */
+const FORECAST_KEYS = new WeakMap<StatesDocument, string>();
+const PREP_FORECAST_KEYS = new WeakMap<Prepared, string>();
+function forecastKey(prep: Prepared): string {
+  let k = PREP_FORECAST_KEYS.get(prep);
+  if (k === undefined) {
+    k = JSON.stringify([prep.scenario.harvestWeightG, prep.stages, prep.profile, prep.batchStart]);
+    PREP_FORECAST_KEYS.set(prep, k);
+  }
+  return k;
 }
 
 /**

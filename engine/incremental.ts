@@ -31,6 +31,11 @@ export type IncrementalResult =
 
 const TEMPERATURE_REACH_DAYS = 7;
 
+/**
+ * `previous`: the states of the same batch computed with the same scenario, stage table and as-of
+ * date as `doc` (an edit of the scenario or stages calls for a full computation); only the
+ * measurements may differ, from `fromDate` on.
+ */
 export function recomputeFrom(doc: unknown, previous: StatesDocument, fromDate: string, opts: AssimilateOptions & IncrementalOptions = {}): IncrementalResult {
   const p = prepare(doc, opts);
   if (!p.ok) return p;
@@ -90,6 +95,16 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
   const restartIso = formatIsoDate(restart);
   // The walk's warnings carry no assignment: with any from the restart on, everything walks.
   if (walks && previous.warnings.some((w) => w.date !== undefined && w.date >= restartIso)) walks = null;
+  // A pen whose fish now arrive on another day than its previous states start has no previous
+  // rows to resume from: the batch is computed from the start.
+  for (const a of prep.assignments) {
+    if (walks && !walks[a.idx]) continue;
+    const old = prevById.get(a.id);
+    if (old && old.states.length > 0 && firstOf(old.states) !== a.firstDay) {
+      const full = computeStates(prep);
+      return full.ok ? { ok: true, states: full.states, changed: diff(previous, full.states), restartDate: null, walked: prep.assignments.length } : full;
+    }
+  }
 
   // Series that ended before the day before the restart stand as they were (frozen); so do the
   // assignments that do not walk (ghosts); the others become rows again.

@@ -574,7 +574,8 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     const id = typeof r.id === 'string' && r.id ? r.id : typeof r.id === 'number' ? String(r.id) : '';
     if (!id) { const alt = `${list}[${i}]`; E(alt, 'id', 'the record needs an id'); return alt; }
     let n = 0;
-    for (const x of all) if (isObj(x) && (x.id === r.id || (typeof x.id === 'number' && String(x.id) === id))) n++;
+    // ids compared as recId sees them: a number and its digits are the same id
+    for (const x of all) if (isObj(x) && (typeof x.id === 'string' ? x.id : typeof x.id === 'number' ? String(x.id) : '') === id) n++;
     if (n > 1) E(id, 'id', `${list} id ${id} appears twice`);
     return id;
   }
@@ -621,7 +622,7 @@ export function prepare(raw: unknown, opts: PrepareOptions = {}): PrepareResult 
     forPens(list, (r, i) => row(r, i, idOf(list, r, i)));
   }
   function forPens(list: DayList, row: (r: Record<string, unknown>, i: number) => void): void {
-    const all = doc[list] as unknown[];
+    const all = Array.isArray(doc[list]) ? (doc[list] as unknown[]) : []; // an optional list may be absent
     for (let i = 0; i < all.length; i++) {
       const r = all[i] as Record<string, unknown>;
       for (const f of PEN_FIELDS) if (typeof r[f] === 'string' && rebuilt!.has(r[f] as string)) { row(r, i); break; }

@@ -139,4 +139,23 @@ describe('prepare with a previous preparation', () => {
     // the pens an edit does not name keep their day inputs
     expect(kept).toBeGreaterThan(steps * (base.assignments.length - 4));
   });
+
+  it('optional lists absent from both documents, and an added id that repeats another as a number (found by review)', () => {
+    const doc: BatchDocument = { ...base, weighings: undefined, manual_anchors: undefined, stage_changes: undefined };
+    const p1 = prepare(doc, { readings });
+    if (!p1.ok) throw new Error('base invalid');
+    const s = doc.growth_samples![3]!;
+    const doc2: BatchDocument = { ...doc, growth_samples: [...doc.growth_samples!, { ...s, id: 'G-added', avg_weight_g: (s.avg_weight_g ?? 100) * 1.02 }] };
+    const reused = prepare(doc2, { readings, previous: p1.prep });
+    const fresh = prepare(doc2, { readings });
+    expect(reused.ok && computeStates(reused.prep)).toEqual(fresh.ok && computeStates(fresh.prep));
+    const m = base.mortality!.find((x) => x.assignment_id)!;
+    const withNumeric: BatchDocument = { ...base, mortality: [...base.mortality!.slice(0, -1), { ...m, id: '7' }] };
+    const q1 = prepare(withNumeric, { readings });
+    if (!q1.ok) throw new Error('base invalid');
+    const dup = { ...withNumeric, mortality: [...withNumeric.mortality!, { ...m, id: 7 as unknown as string }] };
+    const again = prepare(dup, { readings, previous: q1.prep });
+    expect(again.ok).toBe(false);
+    expect(!again.ok && again.errors).toEqual((() => { const f = prepare(dup, { readings }); return !f.ok && f.errors; })());
+  });
 });

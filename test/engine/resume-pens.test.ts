@@ -103,4 +103,32 @@ describe('resuming only the edited pens', () => {
     expect(on(want, 'A2', D(20)).avg_weight_g).not.toBe(on(prev, 'A2', D(20)).avg_weight_g);
     expect(resumed(edited, prev, D(10), ['A1'])).toEqual(want);
   });
+
+  it('a scenario changed since the previous states: the forecast is made again, not kept', () => {
+    // (found by review: the kept batch forecast outlived a new harvest weight)
+    const doc = makeDoc({
+      containers: pens(2), assignments: assigns(2),
+      placements: [
+        { id: 'P1', assignment_id: 'A1', date: D(1), count: 1000, avg_weight_g: 100 },
+        { id: 'P2', assignment_id: 'A2', date: D(1), count: 1000, avg_weight_g: 150 },
+      ],
+    });
+    const prev = run(doc);
+    const edited = { ...doc, scenario: { ...doc.scenario, harvest_weight_g: 3000 } };
+    const r = recomputeFrom(structuredClone(edited), prev, D(25));
+    expect(r.ok && r.states).toEqual(full(edited));
+  });
+
+  it('a pen whose first fish arrive on another day: computed from the start, as a full recompute', () => {
+    // the batch's first placement moved two days later (found by review: the resumed walk looked
+    // for the pen's first row among its previous ones and threw)
+    const doc = makeDoc({});
+    const prev = run(doc);
+    const edited = structuredClone(doc);
+    edited.placements![0]!.date = D(3);
+    for (const pensArg of [undefined, new Set(['A1'])]) {
+      const r = recomputeFrom(structuredClone(edited), structuredClone(prev), D(1), pensArg ? { pens: pensArg } : {});
+      expect(r.ok && r.states).toEqual(full(edited));
+    }
+  });
 });
