@@ -30,8 +30,36 @@ export class Projector {
   }
 
   markDirty(batchId: string, fromDate: string, inputs: string = ALL_INPUTS): void {
-    markDirty(this.db, batchId, fromDate, inputs);
+    if (!this.pending) { markDirty(this.db, batchId, fromDate, inputs); return; }
+    const p = this.pending.get(batchId);
+    if (!p) this.pending.set(batchId, { from: fromDate, inputs: [inputs] });
+    else {
+      if (fromDate < p.from) p.from = fromDate;
+      if (!p.inputs.includes(inputs)) p.inputs.push(inputs);
+    }
   }
+
+  /** Dirty marks held back (holdDirty): per batch, the earliest day and the input lists in first-marked order. */
+  private pending: Map<string, { from: string; inputs: string[] }> | null = null;
+
+  /**
+   * Holds the dirty marks back until `flushDirty` writes them merged per batch, inside the caller's
+   * transaction: the markers end as marking one by one leaves them (earliest day, the same input
+   * lists in the same order) with fewer writes; only `generation` counts fewer increments, still at
+   * least one per batch marked. For many events in one transaction (a pulled page, a push on the
+   * server); a rolled-back transaction calls `dropDirty`. The app's own writes do not hold.
+   */
+  holdDirty(): void { this.pending ??= new Map(); }
+
+  /** Writes the held marks and stops holding. */
+  flushDirty(): void {
+    const marks = this.pending;
+    this.pending = null;
+    if (marks) for (const [batchId, p] of marks) for (const inputs of p.inputs) markDirty(this.db, batchId, p.from, inputs);
+  }
+
+  /** Forgets the held marks and stops holding (the caller's transaction rolls back). */
+  dropDirty(): void { this.pending = null; }
 
   private dirtyAll(): string[] {
     const ids = (this.st('SELECT id FROM batches').all() as { id: string }[]).map((r) => r.id);

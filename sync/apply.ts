@@ -47,6 +47,11 @@ export class EventApplier {
     return s;
   }
 
+  /** Dirty marks merged per batch until flushDirty (the Projector's holdDirty): for many events in one transaction. */
+  holdDirty(): void { this.projector.holdDirty(); }
+  flushDirty(): void { this.projector.flushDirty(); }
+  dropDirty(): void { this.projector.dropDirty(); }
+
   /** The live (applied, not rejected) events of an entity. */
   private history(entityType: string, entityId: string): EventRow[] {
     return this.q(`SELECT * FROM events WHERE entity_type = ? AND entity_id = ? AND deferred = 0

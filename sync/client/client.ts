@@ -186,26 +186,28 @@ export function createSyncClient(opts: SyncClientOptions) {
     const sum: PushSummary = { sent: 0, accepted: 0, duplicate: 0, rejected: 0 };
     for (let rounds = 0; rounds < 10_000; rounds++) {
       const dev = deviceId();
-      let rows = pendingStmt.all(dev, batchSize) as StoredEvent[];
-      if (rows.length === 0) return sum;
-      // as many events as fit in one request (each event's size counted once)
+      // as many events as fit in one request (each event's size counted once), read one by one until
+      // the request is full (a queue of temperature logs fills 1 MiB with a few hundred)
       const head: Omit<PushRequest, 'events'> = { device_id: dev, protocol: PROTOCOL_VERSION, app_version: opts.appVersion ?? '0.1.0', client_now: clock().toISOString() };
       const open = `${JSON.stringify(head).slice(0, -1)},"events":[`;
+      const rows: StoredEvent[] = [];
       const parts: string[] = [];
       let bytes = Buffer.byteLength(open) + 2;
-      for (const r of rows) {
+      let tooLarge: StoredEvent | null = null;
+      for (const r of pendingStmt.iterate(dev, batchSize) as IterableIterator<StoredEvent>) {
         const w = wireJson(r);
         const n = Buffer.byteLength(w) + (parts.length ? 1 : 0);
-        if (bytes + n > MAX_BODY_BYTES) break;
+        if (bytes + n > MAX_BODY_BYTES) { if (parts.length === 0) tooLarge = r; break; }
+        rows.push(r);
         parts.push(w);
         bytes += n;
       }
-      if (parts.length === 0) {
+      if (tooLarge) {
         // one event larger than a request: it can never be sent; reject it locally so the queue drains
-        db.transaction(() => markRejected(rows[0]!.event_id, 'the event is larger than the 1 MiB request limit'))();
+        db.transaction(() => markRejected(tooLarge.event_id, 'the event is larger than the 1 MiB request limit'))();
         continue;
       }
-      rows = rows.slice(0, parts.length);
+      if (rows.length === 0) return sum;
       const events = rows.map((r) => ({ event_id: r.event_id }));
       const text = `${open}${parts.join(',')}]}`;
       opts.faults?.beforeSend?.('push');
@@ -316,46 +318,51 @@ export function createSyncClient(opts: SyncClientOptions) {
       // every event of the page went on top of at most one head (its only head afterwards)
       const check = new Map<string, [string, string]>();
       let me = deviceId();
-      for (const e of events) {
-        const key = `${e.entity_type}\u0000${e.entity_id}`;
-        const row: EventRow = {
-          event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
-          entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
-          payload: canonicalPayload(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
-          deferred: known(e.type, e.v) ? 0 : 1,
-        };
-        const have = find.get(e.event_id) as { device_id: string; device_seq: number; server_seq: number | null } | undefined;
-        if (have) {
-          // our own event (or one seen before): take the server's stamps; a renumbered event takes its original numbering back
-          if (have.server_seq === null || have.server_seq !== e.server_seq) stamp.run(e.server_seq, e.received_at, e.effective_ts, e.event_id);
-          if (have.device_id !== e.device_id || have.device_seq !== e.device_seq) {
-            const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
-            if (!clash) move.run(e.device_id, e.device_seq, e.event_id);
+      // the page's dirty marks, merged per batch, are written once before the cursor moves
+      applier.holdDirty();
+      try {
+        for (const e of events) {
+          const key = `${e.entity_type}\u0000${e.entity_id}`;
+          const row: EventRow = {
+            event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
+            entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
+            payload: canonicalPayload(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
+            deferred: known(e.type, e.v) ? 0 : 1,
+          };
+          const have = find.get(e.event_id) as { device_id: string; device_seq: number; server_seq: number | null } | undefined;
+          if (have) {
+            // our own event (or one seen before): take the server's stamps; a renumbered event takes its original numbering back
+            if (have.server_seq === null || have.server_seq !== e.server_seq) stamp.run(e.server_seq, e.received_at, e.effective_ts, e.event_id);
+            if (have.device_id !== e.device_id || have.device_seq !== e.device_seq) {
+              const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
+              if (!clash) move.run(e.device_id, e.device_seq, e.event_id);
+            }
+            unreject.run(e.event_id);
+            touched.set(key, [e.entity_type, e.entity_id]);
+            check.set(key, [e.entity_type, e.entity_id]);
+            continue;
           }
-          unreject.run(e.event_id);
+          const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string; server_seq: number | null } | undefined;
+          if (e.device_id === me || clash) {
+            // another laptop holds our device_id (a clone or a restored backup): move our pending events to a new id
+            reRegister();
+            me = deviceId();
+            const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
+            if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
+          }
+          ins.run(row);
+          let alone = false;
+          if (row.deferred === 0) {
+            const up = opts.upcast ? opts.upcast(row) : row;
+            if (up) { const r = applier.projectEvent(up); alone = !r.rebuilt && r.headsBefore <= 1; }
+            else q('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
+          }
           touched.set(key, [e.entity_type, e.entity_id]);
-          check.set(key, [e.entity_type, e.entity_id]);
-          continue;
+          if (!alone) check.set(key, [e.entity_type, e.entity_id]);
         }
-        const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string; server_seq: number | null } | undefined;
-        if (e.device_id === me || clash) {
-          // another laptop holds our device_id (a clone or a restored backup): move our pending events to a new id
-          reRegister();
-          me = deviceId();
-          const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
-          if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
-        }
-        ins.run(row);
-        let alone = false;
-        if (row.deferred === 0) {
-          const up = opts.upcast ? opts.upcast(row) : row;
-          if (up) { const r = applier.projectEvent(up); alone = !r.rebuilt && r.headsBefore <= 1; }
-          else q('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
-        }
-        touched.set(key, [e.entity_type, e.entity_id]);
-        if (!alone) check.set(key, [e.entity_type, e.entity_id]);
-      }
-      touchAfter(check);
+        touchAfter(check);
+        applier.flushDirty();
+      } finally { applier.dropDirty(); }
       opts.faults?.beforeCursor?.();
       setState('pull_cursor', String(nextCursor));
       touchedOut = touched;

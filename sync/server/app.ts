@@ -261,6 +261,9 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
 
         rep.db.exec('BEGIN');
         began = true;
+        // the push's dirty marks in the replica, merged per batch, are written once after the loop
+        // (a rejected event's marks stay: a batch marked for nothing is recomputed for nothing, no more)
+        rep.applier.holdDirty();
         try {
           for (const ev of evs) {
             if (chunk.length >= INSERT_CHUNK) { flush(); await new Promise<void>((r) => setImmediate(r)); }
@@ -321,6 +324,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
         flush();
         await Promise.all(inserts);
         if (insertError) throw insertError;
+        rep.applier.flushDirty();
         if (accepted.length) await sql`UPDATE server_seq_counter SET last = ${counter} WHERE id = 1`.execute(tx);
         for (const { ev, reason } of rejected) {
           await tx.insertInto('rejected_events').values({ event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, reason, event: JSON.stringify(ev) }).execute();
@@ -338,6 +342,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
       return res;
     } catch (e) {
       if (began && rep) {
+        rep.applier.dropDirty();
         try { rep.db.exec('ROLLBACK'); } catch { /* not in a transaction */ }
         // the replica's lastSeq may have moved inside the rolled-back transaction: rebuild it from PostgreSQL
         replicas.delete(siteId);
