@@ -227,8 +227,17 @@ export class Recomputer {
       // prepared too, for the next prepare to build on; the first batch is also computed once,
       // which compiles the engine's hot paths before the first edit needs them
       const p = prepare(inputs.doc, { readings: inputs.readings });
-      if (p.ok) { this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 30, inputs); this.warmedEngine = true; }
-      this.remember(next.batch_id, revision, states, inputs, writtenOf(states), p.ok ? p.prep : undefined);
+      let kept = states;
+      if (p.ok) {
+        const full = this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 30, inputs);
+        this.warmedEngine = true;
+        // The engine's own document of the same states is kept rather than the one read back: it
+        // carries what an incremental run takes apart (daily arrays, FCR rows by pen, the
+        // forecast inputs), which read-back states build on the first edit. Only when the two
+        // agree (they do unless the tables were changed behind the recompute's back).
+        if (full && sameStates(full, states)) kept = full;
+      }
+      this.remember(next.batch_id, revision, kept, inputs, writtenOf(kept), p.ok ? p.prep : undefined);
     })();
     return this.cached < this.cacheLimit && ids.length > 1;
   }
@@ -240,9 +249,10 @@ export class Recomputer {
    * sea batch). Every batch gets a few rounds (their shapes differ: hatchery trays, sea pens), the
    * first more. The results are dropped.
    */
-  private warmEngine(prep: Prepared, stored: StatesDocument, rounds: number, inputs: BatchInputs): void {
+  private warmEngine(prep: Prepared, stored: StatesDocument, rounds: number, inputs: BatchInputs): StatesDocument | null {
     const full = computeStates(prep);
-    if (!full.ok || stored.batch.length < 2) return;
+    if (!full.ok) return null;
+    if (stored.batch.length < 2) return full.states;
     const dates = stored.batch.map((b) => b.date);
     const doc = inputs.doc as unknown as Record<string, { assignment_id?: string | null }[]>;
     for (let i = 1; i <= rounds; i++) {
@@ -261,6 +271,7 @@ export class Recomputer {
       const r = recomputePrepared(edited, full.states, from, { pens });
       if (r.ok) partsOf(r.states);
     }
+    return full.states;
   }
 
   /** How many batches are in memory. */
@@ -388,6 +399,13 @@ export class Recomputer {
     }).immediate();
     return { batch_id: batchId, as_of: asOf, ok: false, changed_states: 0, errors, cleared: false, ms: performance.now() - t0 };
   }
+}
+
+/** Two documents with the same daily states, pen by pen and for the batch (as stored: what the diff writes from). */
+function sameStates(a: StatesDocument, b: StatesDocument): boolean {
+  if (a.as_of !== b.as_of || a.assignments.length !== b.assignments.length || a.batch.length !== b.batch.length) return false;
+  const changes = diff(b, a);
+  return changes.assignments.length === 0 && changes.batch.length === 0 && changes.removedAssignments.length === 0;
 }
 
 /**
