@@ -100,7 +100,9 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   const series: AssignmentSeries[] = [];
   const daily: Parameters<typeof batchDaily>[0] = [];
   const weeklyAssignments: StatesDocument['weekly']['assignments'] = [];
-  const fcrChunks: StatesDocument['fcr'][] = [];
+  // FCR per assignment: its span rows, kept; the rolling 7- and 30-day rows (two per day, most of
+  // a document's memory) are made from the series when the flat list is first read.
+  const fcrChunks: { span: StatesDocument['fcr']; series: AssignmentSeries }[] = [];
   const fcrById = new Map<string, StatesDocument['fcr']>();
   const starts: ForecastStart[] = [];
   const prevSeries = reuse ? new Map(reuse.previous.assignments.map((s) => [s.assignment_id, s])) : null;
@@ -131,7 +133,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       }
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
-      if (f) { fcrChunks.push(f); fcrById.set(a.id, f); }
+      if (f) { fcrChunks.push({ span: f, series: old }); fcrById.set(a.id, f); }
       continue;
     }
     if (rs.length === 0) continue;
@@ -156,7 +158,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       series.push(old);
       weeklyAssignments.push(prevWeekly!.get(a.id)!);
       const f = prevFcr!.get(a.id);
-      if (f) { fcrChunks.push(f); fcrById.set(a.id, f); }
+      if (f) { fcrChunks.push({ span: f, series: old }); fcrById.set(a.id, f); }
       continue;
     }
     // A series that changed but ends as it did (an edit in its past, absorbed by a later anchor,
@@ -190,8 +192,8 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     DAILY.set(built, { container: a.container, firstDay, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths });
     series.push(built);
     weeklyAssignments.push({ assignment_id: a.id, weeks: weekly({ firstDay, population: pop, avgWeightG: w, feedKg: feed, growthKg: growth, deaths }) });
-    const f = fcrWindows(a.id, firstDay, dates, feed, growth, a.cutDays);
-    fcrChunks.push(f);
+    const f = fcrWindows(a.id, firstDay, dates, feed, growth, a.cutDays, 'span');
+    fcrChunks.push({ span: f, series: built });
     fcrById.set(a.id, f);
   }
 
@@ -207,9 +209,18 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
       residual_pct: x.modeledG > 0 ? ((x.measuredG - x.modeledG) / x.modeledG) * 100 : 0, realized_tgc: x.realizedTgc,
     }));
 
-  // The flat list (two rows per assignment-day) is made when first read: the backend reads
-  // the pieces by assignment (fcrByAssignment), as a later incremental run does.
+  // The flat list (two rows per assignment-day) is made when first read: the backend reads the
+  // span rows by assignment (fcrByAssignment), as a later incremental run does.
   let fcr: StatesDocument['fcr'] | null = null;
+  const flatFcr = (): StatesDocument['fcr'] => {
+    const out: StatesDocument['fcr'] = [];
+    for (const { span, series: s } of fcrChunks) {
+      for (const r of span) out.push(r);
+      const st = s.states;
+      for (const r of fcrWindows(s.assignment_id, 0, st.map((x) => x.date), st.map((x) => x.feed_kg), st.map((x) => x.growth_kg), [], 'rolling')) out.push(r);
+    }
+    return out;
+  };
   const doc: StatesDocument = {
     format: 'aquamind-site/states@1',
     engine_version: ENGINE_VERSION,
@@ -219,7 +230,7 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
     batch: batch.states,
     weekly: { batch: weekly(batch.series, prev?.weekly.batch), assignments: weeklyAssignments },
     anchors,
-    get fcr() { return (fcr ??= ([] as StatesDocument['fcr']).concat(...fcrChunks)); },
+    get fcr() { return (fcr ??= flatFcr()); },
     scenario,
     variance: variance(batch.states, scenario, prev?.variance),
     forecast: forecast(prep, starts, temps, keptForecasts,
@@ -280,10 +291,14 @@ export function numbers(n: number): number[] {
 }
 
 const FCR_GROUPS = new WeakMap<StatesDocument, Map<string, StatesDocument['fcr']>>();
-/** A document's FCR rows by assignment, in document order (kept with documents this engine built). */
+/** A document's span FCR rows by assignment, in document order (kept with documents this engine built). */
 export function fcrByAssignment(doc: StatesDocument): ReadonlyMap<string, StatesDocument['fcr']> {
   let g = FCR_GROUPS.get(doc);
-  if (!g) { g = groupFcr(doc.fcr); FCR_GROUPS.set(doc, g); }
+  if (!g) {
+    g = groupFcr(doc.fcr);
+    for (const [id, rows] of g) g.set(id, rows.filter((r) => r.window === 'span'));
+    FCR_GROUPS.set(doc, g);
+  }
   return g;
 }
 

@@ -9,7 +9,9 @@ export function fcrOf(feedKg: number, growthKg: number): number | null {
   return growthKg > 1 ? feedKg / growthKg : null;
 }
 
-export function fcrWindows(assignmentId: string, firstDay: number, dates: string[], feedKg: ArrayLike<number>, growthKg: ArrayLike<number>, cutDays: number[]): FcrRow[] {
+/** `which`: all windows (span, 7-day, 30-day, in that order), the spans only, or the rolling ones only. */
+export function fcrWindows(assignmentId: string, firstDay: number, dates: string[], feedKg: ArrayLike<number>, growthKg: ArrayLike<number>, cutDays: number[],
+  which: 'all' | 'span' | 'rolling' = 'all'): FcrRow[] {
   const n = feedKg.length;
   const pf: number[] = [0], pg: number[] = [0];
   for (let i = 0; i < n; i++) { pf.push(pf[i]! + feedKg[i]!); pg.push(pg[i]! + growthKg[i]!); }
@@ -20,14 +22,17 @@ export function fcrWindows(assignmentId: string, firstDay: number, dates: string
     rows.push({ assignment_id: assignmentId, window, from: dates[a]!, to: dates[b]!, feed_kg: f, growth_kg: g, fcr: fcrOf(f, g) });
   };
   if (n === 0) return rows;
-  let start = 0;
-  for (const c of cutDays) {
-    const i = c - firstDay;
-    if (i <= 0 || i >= n) continue;
-    win('span', start, i);
-    start = i + 1;
+  if (which !== 'rolling') {
+    let start = 0;
+    for (const c of cutDays) {
+      const i = c - firstDay;
+      if (i <= 0 || i >= n) continue;
+      win('span', start, i);
+      start = i + 1;
+    }
+    if (start <= n - 1) win('span', start, n - 1);
   }
-  if (start <= n - 1) win('span', start, n - 1);
+  if (which === 'span') return rows;
   for (let i = 0; i < n; i++) win('7d', Math.max(0, i - 6), i);
   for (let i = 0; i < n; i++) win('30d', Math.max(0, i - 29), i);
   return rows;

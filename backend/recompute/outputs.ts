@@ -78,7 +78,7 @@ export function fcrInEngineOrder(
   for (const [id, days] of states) {
     if (windows.has('span')) for (const r of span.get(id) ?? []) out.push(r);
     if (days.length === 0 || (!windows.has('7d') && !windows.has('30d'))) continue;
-    for (const r of fcrWindows(id, 0, days.map((d) => d.date), days.map((d) => d.feed_kg), days.map((d) => d.growth_kg), [])) if (r.window !== 'span' && windows.has(r.window)) out.push(r);
+    for (const r of fcrWindows(id, 0, days.map((d) => d.date), days.map((d) => d.feed_kg), days.map((d) => d.growth_kg), [], 'rolling')) if (windows.has(r.window)) out.push(r);
   }
   return out;
 }
