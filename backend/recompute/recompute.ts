@@ -24,7 +24,7 @@ import { changedInputs, markDirty } from './dirty';
 import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrInEngineOrder, type Written } from './outputs';
 
 const ALL_FCR_WINDOWS = new Set(['span', '7d', '30d'] as const);
-const DEFAULT_CACHE_STATES = 600_000;
+const DEFAULT_CACHE_STATES = 60_000;
 /** The lists whose edits the warm-up rehearses. */
 const WARM_LISTS = ['mortality', 'feed', 'growth_samples'] as const;
 import { FULL } from '../projection';
@@ -46,9 +46,10 @@ export interface RecomputeOutcome {
 
 export interface RecomputerOptions {
   /**
-   * How many states (assignment-days) the in-memory copies may hold in all; 0 turns them off. The
-   * default holds a site of 60 large batches (~340,000 states, ~100 MB with their inputs), so an
-   * edit in any of them starts from memory.
+   * How many states (assignment-days) the in-memory copies may hold in all; 0 turns them off. A
+   * batch in memory costs ~1.4 kB per state with its inputs and indexes (a 900-day sea batch of 60
+   * pens ~10 MB); the default, ~250 MB, keeps the backend under 400 MB RSS and holds about half of
+   * a 60-batch site: the most recently computed batches, which are the ones being worked on.
    */
   cacheStates?: number;
 }
@@ -71,6 +72,8 @@ export const BATCH_COLS = ['batch_id', 'date', 'day_number', 'avg_weight_g', 'po
 export class Recomputer {
   private readonly s: Record<string, Database.Statement>;
   private readonly cache = new Map<string, Cached>();
+  /** The last batch warming loaded did not fit: no more warming until a batch leaves the memory. */
+  private warmFull = false;
   private cached = 0;
   private warmedEngine = false;
   private readonly cacheLimit: number;
@@ -86,7 +89,8 @@ export class Recomputer {
       batch: q('SELECT id, start_date, voided FROM batches WHERE id = ?'),
       outputs: q('SELECT engine_version, as_of, warnings FROM batch_outputs WHERE batch_id = ?'),
       revision: q('SELECT revision FROM batch_outputs WHERE batch_id = ?'),
-      clean: q('SELECT o.batch_id, o.revision FROM batch_outputs o WHERE NOT EXISTS (SELECT 1 FROM dirty_batches d WHERE d.batch_id = o.batch_id) ORDER BY o.batch_id'),
+      // most recently computed first: the batches being worked on, when not all fit in memory
+      clean: q('SELECT o.batch_id, o.revision FROM batch_outputs o WHERE NOT EXISTS (SELECT 1 FROM dirty_batches d WHERE d.batch_id = o.batch_id) ORDER BY o.computed_at DESC, o.batch_id'),
       states: q(`SELECT ${STATE_COLS.join(', ')} FROM assignment_states WHERE batch_id = ? ORDER BY assignment_id, date`),
       batchStates: q(`SELECT ${BATCH_COLS.join(', ')} FROM batch_states WHERE batch_id = ? ORDER BY date`),
       upState: q(`INSERT OR REPLACE INTO assignment_states (${STATE_COLS.join(', ')}) VALUES (${STATE_COLS.map(() => '?').join(', ')})`),
@@ -192,18 +196,19 @@ export class Recomputer {
 
   private forget(batchId: string): void {
     const c = this.cache.get(batchId);
-    if (c) { this.cached -= c.size; this.cache.delete(batchId); }
+    if (c) { this.cached -= c.size; this.cache.delete(batchId); this.warmFull = false; }
   }
 
   private remember(batchId: string, revision: string, states: StatesDocument, inputs: BatchInputs, written: Written, prepared?: Prepared): void {
-    this.forget(batchId);
-    const size = states.assignments.reduce((n, a) => n + a.states.length, 0) + states.batch.length;
+    const before = this.cache.get(batchId);
+    if (before) { this.cached -= before.size; this.cache.delete(batchId); }
+    const size = sizeOf(states);
     if (size > this.cacheLimit) return;
     this.cache.set(batchId, { revision, states, size, inputs, written, ...(prepared ? { prepared } : {}) });
     this.cached += size;
     for (const [id, c] of this.cache) {
       if (this.cached <= this.cacheLimit) break;
-      this.cached -= c.size; this.cache.delete(id);
+      this.cached -= c.size; this.cache.delete(id); this.warmFull = false;
     }
   }
 
@@ -213,10 +218,11 @@ export class Recomputer {
    * between requests); returns false when every clean batch is in memory or the memory is full.
    */
   warmNext(): boolean {
-    if (this.cacheLimit === 0) return false;
+    if (this.cacheLimit === 0 || this.warmFull) return false;
     const ids = (this.s.clean!.all() as { batch_id: string; revision: string | null }[]).filter((r) => r.revision && !this.cache.has(r.batch_id));
     const next = ids[0];
     if (!next) return false;
+    let full = false;
     this.db.transaction(() => {
       const revision = (this.s.revision!.get(next.batch_id) as { revision: string | null } | undefined)?.revision;
       const out = this.s.outputs!.get(next.batch_id) as { as_of: string } | undefined;
@@ -237,9 +243,11 @@ export class Recomputer {
         // agree (they do unless the tables were changed behind the recompute's back).
         if (full && sameStates(full, states)) kept = full;
       }
+      // warming never pushes a batch out: once the memory is full, the rest load on their first edit
+      if (this.cached + sizeOf(kept) > this.cacheLimit) { full = true; this.warmFull = true; return; }
       this.remember(next.batch_id, revision, kept, inputs, writtenOf(kept), p.ok ? p.prep : undefined);
     })();
-    return this.cached < this.cacheLimit && ids.length > 1;
+    return !full && this.cached < this.cacheLimit && ids.length > 1;
   }
 
   /**
@@ -399,6 +407,11 @@ export class Recomputer {
     }).immediate();
     return { batch_id: batchId, as_of: asOf, ok: false, changed_states: 0, errors, cleared: false, ms: performance.now() - t0 };
   }
+}
+
+/** What a batch's states count against the recomputer's memory. */
+function sizeOf(states: StatesDocument): number {
+  return states.assignments.reduce((n, a) => n + a.states.length, 0) + states.batch.length;
 }
 
 /** Two documents with the same daily states, pen by pen and for the batch (as stored: what the diff writes from). */
