@@ -24,7 +24,7 @@ import { changedInputs, markDirty } from './dirty';
 import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrInEngineOrder, type Written } from './outputs';
 
 const ALL_FCR_WINDOWS = new Set(['span', '7d', '30d'] as const);
-const DEFAULT_CACHE_STATES = 60_000;
+const DEFAULT_CACHE_STATES = 50_000;
 /** The lists whose edits the warm-up rehearses. */
 const WARM_LISTS = ['mortality', 'feed', 'growth_samples'] as const;
 import { FULL } from '../projection';
@@ -47,9 +47,10 @@ export interface RecomputeOutcome {
 export interface RecomputerOptions {
   /**
    * How many states (assignment-days) the in-memory copies may hold in all; 0 turns them off. A
-   * batch in memory costs ~1.4 kB per state with its inputs and indexes (a 900-day sea batch of 60
-   * pens ~10 MB); the default, ~250 MB, keeps the backend under 400 MB RSS and holds about half of
-   * a 60-batch site: the most recently computed batches, which are the ones being worked on.
+   * 900-day sea batch (~8,500 states) with its inputs and indexes takes ~15–20 MB of the process's
+   * RSS; the default holds six or seven such batches (the most recently computed: the ones being
+   * worked on) and keeps a 60-batch site's backend under 400 MB. An edit in a batch not in memory
+   * reads it from the tables first (~0.25 s).
    */
   cacheStates?: number;
 }
@@ -235,7 +236,7 @@ export class Recomputer {
       const p = prepare(inputs.doc, { readings: inputs.readings });
       let kept = states;
       if (p.ok) {
-        const full = this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 30, inputs);
+        const full = this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 10, inputs);
         this.warmedEngine = true;
         // The engine's own document of the same states is kept rather than the one read back: it
         // carries what an incremental run takes apart (daily arrays, FCR rows by pen, the
