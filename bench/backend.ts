@@ -6,14 +6,14 @@
  *      prefixes), split into load / compute / persist;
  *  (c) writing states vs a bare prepared INSERT loop in one transaction on the same table;
  *  (d) the backend process's RSS on that site after the full recompute;
- *  (e) edit → persisted on that site, edits going to 6 of its batches in turn, and on others.
+ *  (e) edit → persisted on that site, edits going to 4 of its batches in turn, and on others.
  * BENCH_BATCHES (default 60) sets the size of the generated site; numbers for 60 are extrapolated
  * from it (labelled so) unless BENCH_BATCHES=60.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBackend } from '../backend/core';
 import { importBatchDocument } from '../backend/import-doc';
@@ -204,9 +204,13 @@ async function coldRecompute(path: string, batches: number, log: (l: BenchLine) 
     clearInterval(tick);
     await again.close();
     console.log(JSON.stringify({ rss, start, batches: warm.batches }));`;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // a module file, not --input-type=module -e: workers inherit the process's flags, and the
+  // recompute worker refuses --input-type (it failed to start in this child before)
+  const file = join(dirname(path), 'rss-child.mts');
+  writeFileSync(file, script);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const m = /\{"rss":(\d+),"start":(\d+),"batches":(\d+)\}/.exec(child.stdout);
-  if (!m) throw new Error(`RSS child failed: ${child.stderr.slice(-2000)}`);
+  if (!m || /recompute worker failed/.test(child.stderr)) throw new Error(`RSS child failed: ${child.stderr.slice(-2000)}`);
   const rss = Number(m[1]) / 2 ** 20, start = Number(m[2]) / 2 ** 20;
   const most = Math.max(rss, start);
   log({ name: `backend RSS on the ${batches}-batch site (largest): a full recompute, then 20 s of the worker filling its memory / the app started again on the computed site, its worker warmed up (${m[3]} batches in memory) and 10 s more`, value: `${rss.toFixed(0)} MB / ${start.toFixed(0)} MB`, target: '≤ 400 MB', ok: most <= 400,
@@ -217,15 +221,15 @@ export async function benchBackend(log: (l: BenchLine) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'aquamind-bench-backend-'));
   // the edits on the large site alone, on a copy of one built before (iteration only)
   const sitePath = process.env.BENCH_SITE;
-  // A manager works on some batches of the site: 6 of the 60 here (five of them 900-day sea
+  // A manager works on some batches of the site: 4 of the 60 here (three of them 900-day sea
   // batches), edited before the app was started again, so they are the most recently computed
   // (the recomputer's memory holds about that many large batches, the most recent first). Edits
   // on other batches are measured apart.
-  const working = (ids: string[]) => ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 6)) === 0).slice(0, 6);
+  const working = (ids: string[]) => ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 4)) === 0).slice(0, 4);
   const others = (ids: string[]) => ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 10)) === 3).slice(0, 10);
   const siteEdits = async (path: string, n: number) => {
     await editOnce(path, working);
-    await editLatency(path, Number(process.env.BENCH_EDITS ?? 50), log, `the ${n}-batch site (6 of its batches in turn, edited before the start)`, working);
+    await editLatency(path, Number(process.env.BENCH_EDITS ?? 50), log, `the ${n}-batch site (4 of its batches in turn, edited before the start)`, working);
     await editLatency(path, 10, log, `the ${n}-batch site, batches not in the recomputer's memory (each edit in another batch)`, others, false);
   };
   try {

@@ -24,7 +24,7 @@ import { changedInputs, markDirty } from './dirty';
 import { partsOf, readParts, writeParts, writtenOf, batchPart, assignmentParts, fcrInEngineOrder, type Written } from './outputs';
 
 const ALL_FCR_WINDOWS = new Set(['span', '7d', '30d'] as const);
-const DEFAULT_CACHE_STATES = 50_000;
+const DEFAULT_CACHE_STATES = 35_000;
 /** The lists whose edits the warm-up rehearses. */
 const WARM_LISTS = ['mortality', 'feed', 'growth_samples'] as const;
 import { FULL } from '../projection';
@@ -48,9 +48,9 @@ export interface RecomputerOptions {
   /**
    * How many states (assignment-days) the in-memory copies may hold in all; 0 turns them off. A
    * 900-day sea batch (~8,500 states) with its inputs and indexes takes ~15–20 MB of the process's
-   * RSS; the default holds six or seven such batches (the most recently computed: the ones being
-   * worked on) and keeps a 60-batch site's backend under 400 MB. An edit in a batch not in memory
-   * reads it from the tables first (~0.25 s).
+   * RSS; the default holds four such batches (the most recently computed: the ones being worked
+   * on; a small site's all) and keeps a 60-batch site's backend under 400 MB. An edit in a batch
+   * not in memory reads it from the tables first (~0.25 s).
    */
   cacheStates?: number;
 }
