@@ -236,7 +236,7 @@ export class Recomputer {
       const p = prepare(inputs.doc, { readings: inputs.readings });
       let kept = states;
       if (p.ok) {
-        const full = this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 10, inputs);
+        const full = this.warmEngine(p.prep, states, this.warmedEngine ? 4 : 30, inputs);
         this.warmedEngine = true;
         // The engine's own document of the same states is kept rather than the one read back: it
         // carries what an incremental run takes apart (daily arrays, FCR rows by pen, the

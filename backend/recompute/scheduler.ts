@@ -43,17 +43,18 @@ export type WorkerReply =
   | { type: 'warmed'; batches: number; ms: number }
   | { type: 'error'; seq: number; message: string };
 
-export const WORKER_YOUNG_GENERATION_MB = 32;
+export const WORKER_YOUNG_GENERATION_MB = 48;
 export const WORKER_OLD_GENERATION_MB = 384;
 
 export function workerScheduler(dbPath: string, today: () => string, now: () => Date, emit: Emit): Scheduler {
   // From TypeScript sources (tsx, vitest) the worker boots through tsx's API; a build ships worker.js.
   const fromTs = import.meta.url.endsWith('.ts');
-  // Heap sizes: an edit allocates ~2 MB now (pen-level resume), so a 32 MB young generation is
-  // enough; a full recompute of a 60-batch site allocates far more, and with a 96 MB nursery and
-  // no cap on the old generation the process reached 557 MB RSS (measured). The old-generation
-  // cap makes V8 collect before growing: 340 MB. The worker's live data is the recomputer's memory
-  // (bounded, ~150 MB) plus one batch being computed (~60 MB for a 900-day sea batch).
+  // Heap sizes: an edit allocates ~2–4 MB now (pen-level resume); a full recompute of a 60-batch
+  // site allocates far more, and with a 96 MB nursery and no cap on the old generation the process
+  // reached 557 MB RSS (measured). A 48 MB young generation and the old-generation cap make V8
+  // collect before growing: ~370 MB (64 MB: 421 MB; 32 MB: edits' p95 53 ms on the large site).
+  // The worker's live data is the recomputer's memory (bounded, ~150 MB) plus one batch being
+  // computed (~60 MB for a 900-day sea batch).
   const worker = new Worker(new URL(fromTs ? './worker-boot.mjs' : './worker.js', import.meta.url), {
     workerData: { dbPath }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
   });
