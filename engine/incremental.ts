@@ -56,10 +56,12 @@ export interface IncrementalOptions {
 export function recomputePrepared(prep: Prepared, previous: StatesDocument, fromDate: string, opts: IncrementalOptions = {}): IncrementalResult {
   const from = parseIsoDate(fromDate);
   const compatible = from !== null && previous.engine_version === ENGINE_VERSION && previous.as_of === formatIsoDate(prep.asOf) && previous.batch_id === prep.batchId;
-  if (!compatible) {
+  // from the batch start, every assignment walking
+  const fromScratch = (): IncrementalResult => {
     const full = computeStates(prep);
     return full.ok ? { ok: true, states: full.states, changed: diff(previous, full.states), restartDate: null, walked: prep.assignments.length } : full;
-  }
+  };
+  if (!compatible) return fromScratch();
   const prevById = new Map(previous.assignments.map((s) => [s.assignment_id, s]));
   const firstOf = (st: AssignmentState[]) => parseIsoDate(st[0]!.date)!;
 
@@ -100,10 +102,7 @@ export function recomputePrepared(prep: Prepared, previous: StatesDocument, from
   for (const a of prep.assignments) {
     if (walks && !walks[a.idx]) continue;
     const old = prevById.get(a.id);
-    if (old && old.states.length > 0 && firstOf(old.states) !== a.firstDay) {
-      const full = computeStates(prep);
-      return full.ok ? { ok: true, states: full.states, changed: diff(previous, full.states), restartDate: null, walked: prep.assignments.length } : full;
-    }
+    if (old && old.states.length > 0 && firstOf(old.states) !== a.firstDay) return fromScratch();
   }
 
   // Series that ended before the day before the restart stand as they were (frozen); so do the

@@ -237,17 +237,21 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
       const prev = resume.rows[c.a.idx];
       if (prev === null) { c.started = true; c.done = true; continue; }
       c.rows = prev.filter((r) => r.day < startDay);
-      if (c.rows.length === 0) continue;
-      c.started = true;
-      const last = c.rows[c.rows.length - 1]!;
-      if (last.population <= 0 || last.day < startDay - 1) { c.done = true; continue; }
-      c.N = last.population; c.W = last.avgWeightG; c.S = last.stage; c.acc = last.mortalityCarry;
-      // The span in force: from the last cut day (or the first day) at or before yesterday.
-      const s = spanAt(c.a, startDay - 1).start;
-      const rowS = c.rows.find((r) => r.day === s)!;
-      c.span = planSpan(c, s, rowS.avgWeightG, rowS.stage);
-      extendPath(c, c.span, startDay - 1);
+      if (c.rows.length > 0) resumeAt(c, startDay);
     }
+  }
+
+  /** Takes up an assignment whose rows before day `w` are given: where it stood at the end of `w - 1`. */
+  function resumeAt(c: Carry, w: number): void {
+    c.started = true;
+    const last = c.rows[c.rows.length - 1]!;
+    if (last.population <= 0 || last.day < w - 1) { c.done = true; return; }
+    c.N = last.population; c.W = last.avgWeightG; c.S = last.stage; c.acc = last.mortalityCarry;
+    // The span in force: from the last cut day (or the first day) at or before yesterday.
+    const s = spanAt(c.a, w - 1).start;
+    const rowS = c.rows.find((r) => r.day === s)!;
+    c.span = planSpan(c, s, rowS.avgWeightG, rowS.stage);
+    extendPath(c, c.span, w - 1);
   }
 
   // ---- the day loop --------------------------------------------------------------------------
@@ -316,15 +320,8 @@ export function simulate(prep: Prepared, resume?: ResumePoint, temps?: Container
         l.push(c);
       } else c.done = true;
     } else {
-      c.started = true;
-      const last = c.rows[c.rows.length - 1]!;
-      if (last.population <= 0 || last.day < w - 1) c.done = true;
-      else {
-        c.N = last.population; c.W = last.avgWeightG; c.S = last.stage; c.acc = last.mortalityCarry;
-        const s = spanAt(c.a, w - 1).start;
-        const rowS = c.rows.find((r) => r.day === s)!;
-        c.span = planSpan(c, s, rowS.avgWeightG, rowS.stage);
-        extendPath(c, c.span, w - 1);
+      resumeAt(c, w);
+      if (!c.done) {
         let at = active.length;
         while (at > 0 && active[at - 1]!.a.idx > ai) at--;
         active.splice(at, 0, c);
