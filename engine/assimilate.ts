@@ -8,7 +8,7 @@ import type {
 } from './document';
 import { formatIsoDate, parseIsoDate } from './dates';
 import { applyFeed } from './feed';
-import { fcrWindows } from './fcr';
+import { fcrInEngineOrder, fcrWindows } from './fcr';
 import { BIAS_WINDOW_DAYS, forecast, variance, type AssignmentForecast, type ForecastStart } from './forecast';
 import { prepare, type PAssignment, type Prepared } from './prepare';
 import { batchDaily, weekly } from './rollups';
@@ -17,6 +17,8 @@ import { simulate, toRow, type ResumePoint, type Row, type AnchorResult, contain
 import { MORTALITY_CONFIDENCE, weightConfidence } from './confidence';
 import { TEMP_SOURCES, type TempSeries } from './temperature';
 import { ENGINE_VERSION } from './version';
+
+const ALL_WINDOWS = new Set(['span', '7d', '30d'] as const);
 
 export type { PrepareResult } from './prepare';
 export { prepare };
@@ -212,15 +214,8 @@ export function buildDocument(prep: Prepared, rows: (Row[] | null)[], anchorResu
   // The flat list (two rows per assignment-day) is made when first read: the backend reads the
   // span rows by assignment (fcrByAssignment), as a later incremental run does.
   let fcr: StatesDocument['fcr'] | null = null;
-  const flatFcr = (): StatesDocument['fcr'] => {
-    const out: StatesDocument['fcr'] = [];
-    for (const { span, series: s } of fcrChunks) {
-      for (const r of span) out.push(r);
-      const st = s.states;
-      for (const r of fcrWindows(s.assignment_id, 0, st.map((x) => x.date), st.map((x) => x.feed_kg), st.map((x) => x.growth_kg), [], 'rolling')) out.push(r);
-    }
-    return out;
-  };
+  const flatFcr = (): StatesDocument['fcr'] =>
+    fcrInEngineOrder(new Map(fcrChunks.map((c) => [c.series.assignment_id, c.span])), fcrChunks.map((c) => [c.series.assignment_id, c.series.states]), ALL_WINDOWS);
   const doc: StatesDocument = {
     format: 'aquamind-site/states@1',
     engine_version: ENGINE_VERSION,

@@ -37,3 +37,21 @@ export function fcrWindows(assignmentId: string, firstDay: number, dates: string
   for (let i = 0; i < n; i++) win('30d', Math.max(0, i - 29), i);
   return rows;
 }
+
+/**
+ * FCR rows of the asked windows in document order (per assignment: span, 7-day, 30-day): the span
+ * rows given, the 7- and 30-day rows made from the assignment's daily feed and growth. A states
+ * document makes its flat list so, and the backend (which stores only span rows) so rebuilds it.
+ */
+export function fcrInEngineOrder(
+  span: ReadonlyMap<string, readonly FcrRow[]>, states: Iterable<[string, readonly { date: string; feed_kg: number; growth_kg: number }[]]>,
+  windows: ReadonlySet<'span' | '7d' | '30d'>,
+): FcrRow[] {
+  const out: FcrRow[] = [];
+  for (const [id, days] of states) {
+    if (windows.has('span')) for (const r of span.get(id) ?? []) out.push(r);
+    if (days.length === 0 || (!windows.has('7d') && !windows.has('30d'))) continue;
+    for (const r of fcrWindows(id, 0, days.map((d) => d.date), days.map((d) => d.feed_kg), days.map((d) => d.growth_kg), [], 'rolling')) if (windows.has(r.window)) out.push(r);
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ export { assimilate, prepare, computeStates, fcrByAssignment, type AssimilateRes
 export type { Prepared } from './prepare';
 export * from './incremental';
 export { validate } from './validate';
-export { fcrWindows } from './fcr';
+export { fcrWindows, fcrInEngineOrder } from './fcr';
 export { DEFAULT_STAGES } from './stages';
 export { parseIsoDate, formatIsoDate, addDays } from './dates';
 export { ReadingAggregator, parseBatchDocument } from './readings';

@@ -5,7 +5,9 @@
  * identity against what this connection wrote last, without stringifying or comparing text.
  */
 import type Database from 'better-sqlite3';
-import { fcrByAssignment, fcrWindows, type FcrRow, type StatesDocument } from '../../engine/index';
+import { fcrByAssignment, type FcrRow, type StatesDocument } from '../../engine/index';
+/** The engine's: stored span rows and rolling rows rebuilt from daily states, in document order. */
+export { fcrInEngineOrder } from '../../engine/index';
 import { stmt } from './batch-document';
 
 export type PartName = 'weekly' | 'fcr:span' | 'anchors' | 'forecast' | 'scenario' | 'variance';
@@ -63,24 +65,6 @@ function spanRows(rows: readonly FcrRow[]): FcrRow[] {
     SPANS.set(rows, span);
   }
   return span;
-}
-
-/**
- * FCR rows of the asked windows in the engine's order (per assignment: span, 7-day, 30-day): span
- * rows as stored, 7- and 30-day rows rebuilt from the daily states with the engine's own function
- * over the same feed and growth numbers, so they equal what it made.
- */
-export function fcrInEngineOrder(
-  span: ReadonlyMap<string, readonly FcrRow[]>, states: Iterable<[string, readonly { date: string; feed_kg: number; growth_kg: number }[]]>,
-  windows: ReadonlySet<'span' | '7d' | '30d'>,
-): FcrRow[] {
-  const out: FcrRow[] = [];
-  for (const [id, days] of states) {
-    if (windows.has('span')) for (const r of span.get(id) ?? []) out.push(r);
-    if (days.length === 0 || (!windows.has('7d') && !windows.has('30d'))) continue;
-    for (const r of fcrWindows(id, 0, days.map((d) => d.date), days.map((d) => d.feed_kg), days.map((d) => d.growth_kg), [], 'rolling')) if (windows.has(r.window)) out.push(r);
-  }
-  return out;
 }
 
 /** The written-parts record of a document read back from the tables. */
