@@ -6,6 +6,7 @@ export * from './document';
 export { ENGINE_VERSION } from './version';
 export { assimilate, prepare, computeStates, fcrByAssignment, type AssimilateResult, type PrepareResult } from './assimilate';
 export type { Prepared } from './prepare';
+export { pensNamed } from './prepare';
 export * from './incremental';
 export { validate } from './validate';
 export { fcrWindows, fcrInEngineOrder } from './fcr';

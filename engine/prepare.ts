@@ -228,6 +228,17 @@ const MEMO = new WeakMap<Prepared, PrepMemo>();
 
 /** The fields by which a record names pens. */
 const PEN_FIELDS = ['assignment_id', 'source_assignment_id', 'dest_assignment_id'] as const;
+
+/**
+ * Adds the pens a record names to `into`; false when it is not a pen-level record (it names no
+ * pen, or a container): what `recomputePrepared`'s `pens` option may then leave out.
+ */
+export function pensNamed(r: Record<string, unknown>, into: Set<string>): boolean {
+  if (present(r.container_id)) return false;
+  let named = false;
+  for (const f of PEN_FIELDS) if (typeof r[f] === 'string') { into.add(r[f] as string); named = true; }
+  return named;
+}
 /** The lists whose records become per-pen day inputs (mortality and feed go to the ledgers). */
 const DAY_LISTS = ['placements', 'transfers', 'removals', 'growth_samples', 'weighings', 'manual_anchors', 'stage_changes'] as const;
 type DayList = (typeof DAY_LISTS)[number];
@@ -248,12 +259,7 @@ const DELTA_LIMIT = 200;
 function penDelta(old: unknown[], now: unknown[]): PenDelta | null {
   const pens = new Set<string>();
   const added: PenDelta['added'] = [];
-  const note = (r: unknown): boolean => {
-    if (!isObj(r) || present(r.container_id)) return false;
-    let named = false;
-    for (const f of PEN_FIELDS) if (typeof r[f] === 'string') { pens.add(r[f] as string); named = true; }
-    return named;
-  };
+  const note = (r: unknown): boolean => isObj(r) && pensNamed(r, pens);
   let i = 0, j = 0, changes = 0;
   while (i < old.length || j < now.length) {
     if (i < old.length && j < now.length && old[i] === now[j]) { i++; j++; continue; }

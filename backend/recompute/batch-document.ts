@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { BatchDocument, ScenarioDoc, StageDoc } from '../../engine/index';
-import { DEFAULT_STAGES, ReadingAggregator } from '../../engine/index';
+import { DEFAULT_STAGES, ReadingAggregator, pensNamed } from '../../engine/index';
 import { MEASUREMENTS, fromColumn } from '../kinds';
 
 type Row = Record<string, unknown>;
@@ -130,11 +130,8 @@ function patchedList(db: Database.Database, batchId: string, spec: NonNullable<R
 
 /** The assignments changed records name; `all` once one names none (batch or container level). */
 interface Touched { pens: Set<string>; all: boolean }
-const PEN_FIELDS = ['assignment_id', 'source_assignment_id', 'dest_assignment_id'] as const;
 function touch(t: Touched, r: Row): void {
-  let named = false;
-  for (const f of PEN_FIELDS) if (typeof r[f] === 'string') { t.pens.add(r[f] as string); named = true; }
-  if (!named || typeof r.container_id === 'string') t.all = true;
+  if (!pensNamed(r, t.pens)) t.all = true;
 }
 
 export function loadBatchInputs(db: Database.Database, batchId: string, opts: BuildOptions, reuse?: InputReuse): BatchInputs | null {
