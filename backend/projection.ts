@@ -5,11 +5,9 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from './events/append';
 import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_LOG, toColumn, type EntityKind } from './kinds';
-import { formatIsoDate, LocalDayResolver, ReadingAggregator, timestampLocalDay } from '../engine/index';
+import { formatIsoDate, LocalDayResolver, timestampLocalDay } from '../engine/index';
+import { TemperatureLogs } from './temperature-logs';
 import { ALL_INPUTS, TEMPERATURE_INPUTS, markDirty } from './recompute/dirty';
-
-/** Bulk temperature readings per INSERT statement (6 values each: well under SQLite's 32,766 parameters). */
-const READING_ROWS = 64;
 
 /** The from-date meaning "recompute from scratch". */
 export const FULL = '0000-01-01';
@@ -24,10 +22,8 @@ export class Projector {
     return s;
   }
 
-  /** INSERT of `rows` bulk readings in one statement (prepared once per size). */
-  private readingInsert(rows: number): Database.Statement {
-    return this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event, bulk) VALUES ${Array(rows).fill('(?, NULL, ?, ?, ?, ?, ?, 1)').join(', ')}`);
-  }
+  private logsStore: TemperatureLogs | null = null;
+  private get logs(): TemperatureLogs { return (this.logsStore ??= new TemperatureLogs(this.db)); }
 
   markDirty(batchId: string, fromDate: string, inputs: string = ALL_INPUTS): void {
     if (!this.pending) { markDirty(this.db, batchId, fromDate, inputs); return; }
@@ -109,13 +105,20 @@ export class Projector {
     return d === null ? ts.slice(0, 10) : formatIsoDate(d);
   }
 
-  /** After a time zone change: every reading's site-local date again (the day sums follow by trigger). */
+  /** After a time zone change: every reading's site-local date again (rows: the day sums follow by trigger; logs: their days move). */
   private redateReadings(tz: string): void {
     const upd = this.st('UPDATE temperature_readings SET date = ? WHERE id = ?');
     for (const [id, ts, date] of this.st('SELECT id, timestamp, date FROM temperature_readings').raw().all() as [string, string, string][]) {
       const d = this.readingDate(tz, ts);
       if (d !== date) upd.run(d, id);
     }
+    this.logs.redate((ts) => this.readingDate(tz, ts));
+  }
+
+  /** A log and what it counted, gone (a sync rebuild replays its events); marks what it fed. */
+  removeLog(logId: string): void {
+    const r = this.logs.remove(logId);
+    if (r?.from) this.dirtyContainer(r.containerId, r.from);
   }
 
   /** Applies one event; returns the batches it made dirty. */
@@ -134,38 +137,15 @@ export class Projector {
     }
 
     if (ev.entity_type === TEMPERATURE_LOG) {
-      const lo = `${id}:`, hi = `${id};`;
       if (kindName === 'recorded') {
         const tz = this.siteTz();
-        const cid = payload.container_id as string;
-        // bulk rows skip the per-row trigger: their day sums are added here, once per day (migration 0005)
-        const days = new Map<string, { sum: number; n: number; lone: number }>();
-        let min: string | null = null;
-        const readings = payload.readings as { timestamp: string; value: number }[];
-        // rows go in groups of READING_ROWS per statement: a logger's log is thousands of rows, and
-        // the cost of one statement run is most of a row's
-        const group = this.readingInsert(READING_ROWS);
-        const args: unknown[] = [];
-        readings.forEach((r, i) => {
-          const d = this.readingDate(tz, r.timestamp);
-          if (min === null || d < min) min = d;
-          args.push(`${id}:${String(i).padStart(6, '0')}`, cid, r.timestamp, d, r.value, ev.event_id);
-          if (args.length === READING_ROWS * 6) { group.run(...args); args.length = 0; }
-          if (!(r.value >= -3 && r.value <= 40)) return; // the engine drops it
-          const x = days.get(d);
-          if (x) { x.sum += ReadingAggregator.fixed(r.value); x.n++; }
-          else days.set(d, { sum: ReadingAggregator.fixed(r.value), n: 1, lone: r.value });
-        });
-        if (args.length) this.readingInsert(args.length / 6).run(...args);
-        const up = this.st(`INSERT INTO temperature_reading_days (container_id, date, sum, n, lone) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT (container_id, date) DO UPDATE SET sum = sum + excluded.sum, n = n + excluded.n, lone = NULL`);
-        for (const [d, x] of days) up.run(cid, d, x.sum, x.n, x.n === 1 ? x.lone : null);
+        const cid = payload.container_id;
+        if (typeof cid !== 'string') throw new Error(`temperature log ${id}: container_id must be a container id, got ${JSON.stringify(cid)}`);
+        const min = this.logs.record(id, cid, payload.readings, ev.event_id, (ts) => this.readingDate(tz, ts));
         return min === null ? [] : this.dirtyContainer(cid, min, TEMPERATURE_INPUTS);
       }
-      const voided = kindName === 'voided';
-      this.st('UPDATE temperature_readings SET voided = ?, updated_by_event = ? WHERE id >= ? AND id < ?').run(voided ? 1 : 0, ev.event_id, lo, hi);
-      const r = this.st('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
-      return r.container_id && r.d ? this.dirtyContainer(r.container_id, r.d, TEMPERATURE_INPUTS) : [];
+      const r = this.logs.setVoided(id, kindName === 'voided', ev.event_id);
+      return r?.from ? this.dirtyContainer(r.containerId, r.from, TEMPERATURE_INPUTS) : [];
     }
 
     const kind = ENTITY_BY_NAME.get(ev.entity_type);

@@ -115,13 +115,7 @@ export class EventApplier {
   /** Removes an entity's projection rows, marking what they fed as dirty. */
   private clear(entityType: string, entityId: string): void {
     if (entityType === STAGE_TABLE) { this.q('DELETE FROM stages WHERE site_id = ?').run(entityId); this.dirtyAll(); return; }
-    if (entityType === TEMPERATURE_LOG) {
-      const lo = `${entityId}:`, hi = `${entityId};`;
-      const r = this.q('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
-      if (r.container_id && r.d) this.dirtyContainer(r.container_id, r.d);
-      this.q('DELETE FROM temperature_readings WHERE id >= ? AND id < ?').run(lo, hi);
-      return;
-    }
+    if (entityType === TEMPERATURE_LOG) { this.projector.removeLog(entityId); return; }
     const kind = ENTITY_BY_NAME.get(entityType);
     if (!kind) throw new Error(`unknown entity type ${entityType}`);
     const old = this.q(`SELECT * FROM ${kind.table} WHERE id = ?`).get(entityId) as Record<string, unknown> | undefined;

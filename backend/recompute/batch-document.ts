@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import type { BatchDocument, ScenarioDoc, StageDoc } from '../../engine/index';
 import { DEFAULT_STAGES, ReadingAggregator, pensNamed } from '../../engine/index';
 import { MEASUREMENTS, fromColumn } from '../kinds';
+import { TemperatureLogs } from '../temperature-logs';
 
 type Row = Record<string, unknown>;
 
@@ -182,8 +183,13 @@ export function loadBatchInputs(db: Database.Database, batchId: string, opts: Bu
       const dropped = stmt(db, `SELECT container_id, timestamp, value FROM temperature_readings WHERE container_id IN (${inList}) AND (value < -3 OR value > 40) AND voided = 0 ORDER BY container_id, timestamp, id`).all(...cids) as Row[];
       dropped.forEach((r, i) => readings!.add(r, i));
     } else {
-      lists.temperature_readings = (stmt(db, `SELECT container_id, timestamp, value FROM temperature_readings WHERE container_id IN (${inList}) AND voided = 0 ORDER BY container_id, timestamp, id`).raw().all(...cids) as [string, string, number][])
-        .map(([container_id, timestamp, value]) => ({ container_id, timestamp, value }));
+      // single readings and the dropped ones of logs are rows; a log's kept readings are its event's payload
+      const rows = stmt(db, `SELECT container_id, timestamp, value, id FROM temperature_readings WHERE container_id IN (${inList}) AND voided = 0`).raw().all(...cids) as [string, string, number, string][];
+      for (const r of new TemperatureLogs(db).keptReadings(cids)) rows.push(r);
+      // SQLite's order of these columns (BINARY: the ids and timestamps are ASCII)
+      const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      rows.sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1]) || cmp(a[3], b[3]));
+      lists.temperature_readings = rows.map(([container_id, timestamp, value]) => ({ container_id, timestamp, value }));
     }
     lists.temperature_daily = (stmt(db, `SELECT container_id, date, mean_c FROM temperature_daily WHERE container_id IN (${inList}) AND voided = 0 ORDER BY container_id, date, id`).all(...cids) as Row[]);
   } else {

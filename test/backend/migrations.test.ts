@@ -13,7 +13,7 @@ describe('migrations', () => {
     expect(c.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(c.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     for (const t of ['site', 'containers', 'batches', 'scenarios', 'stages', 'assignments', 'placements', 'transfers', 'removals', 'growth_samples',
-      'weighings', 'manual_anchors', 'mortality', 'feed', 'temperature_readings', 'temperature_daily', 'stage_changes', 'events', 'device',
+      'weighings', 'manual_anchors', 'mortality', 'feed', 'temperature_readings', 'temperature_logs', 'temperature_log_days', 'temperature_daily', 'stage_changes', 'events', 'device',
       'dirty_batches', 'assignment_states', 'batch_states', 'batch_outputs', 'batch_errors', 'sync_state', 'sync_rejected', 'sync_conflicts'])
       expect(c.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t), t).toBeTruthy();
     expect(migrate(c.sqlite)).toEqual([]); // idempotent

@@ -5,13 +5,22 @@ import { loadMigrations, migrate } from '../../backend/db/migrate';
 import { buildBatchDocument } from '../../backend/recompute/batch-document';
 import { verifyBatch } from '../../backend/recompute/verify';
 import { TEMPERATURE_LOG } from '../../backend/kinds';
+import { Projector } from '../../backend/projection';
+import { TemperatureLogs } from '../../backend/temperature-logs';
 import { must, openBackend, seedSmallSite } from './helpers';
 import type Database from 'better-sqlite3';
 
 /** The day sums from scratch: the non-voided readings the engine keeps, summed in JavaScript. */
 function expected(db: Database.Database): Record<string, { sum: number; n: number; lone: number | null }> {
   const out: Record<string, { sum: number; n: number; lone: number | null; v: number }> = {};
-  for (const r of db.prepare('SELECT container_id, date, value FROM temperature_readings WHERE voided = 0').all() as { container_id: string; date: string; value: number }[]) {
+  const rows = db.prepare('SELECT container_id, date, value FROM temperature_readings WHERE voided = 0').all() as { container_id: string; date: string; value: number }[];
+  // a log's kept readings are its recorded event's payload (migration 0007), dated as the projector dates them
+  const tz = (db.prepare('SELECT timezone FROM site').get() as { timezone: string } | undefined)?.timezone ?? 'UTC';
+  const projector = new Projector(db);
+  for (const [container_id, ts, value] of new TemperatureLogs(db).keptReadings((db.prepare('SELECT id FROM containers').all() as { id: string }[]).map((c) => c.id))) {
+    rows.push({ container_id, date: projector.readingDate(tz, ts), value });
+  }
+  for (const r of rows) {
     if (r.value < -3 || r.value > 40) continue;
     const k = `${r.container_id} ${r.date}`;
     const x = (out[k] ??= { sum: 0, n: 0, lone: null, v: r.value });

@@ -184,7 +184,7 @@ for (const be of backends()) {
       await b.client.pull();
       const have = b.conn.sqlite.prepare("SELECT entity_id FROM events WHERE entity_type = 'temperature_log' ORDER BY entity_id").all() as { entity_id: string }[];
       expect(have.map((r) => r.entity_id)).toEqual(ids);
-      const readings = (db: typeof a.conn.sqlite) => db.prepare('SELECT count(*) AS n, sum(value) AS s FROM temperature_readings WHERE voided = 0').get();
+      const readings = (db: typeof a.conn.sqlite) => db.prepare('SELECT sum(n) AS n, sum(sum) AS s FROM temperature_reading_days').get();
       expect(readings(b.conn.sqlite)).toEqual({ n: 30 * 900, s: expect.any(Number) });
       expect(readings(a.conn.sqlite)).toEqual(readings(b.conn.sqlite));
     });

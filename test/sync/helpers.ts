@@ -102,7 +102,8 @@ export function seedSite(l: Laptop, siteId: string): void {
 }
 
 const PROJECTION_TABLES = ['site', 'stages', 'containers', 'scenarios', 'batches', 'assignments', 'placements', 'transfers', 'removals',
-  'growth_samples', 'weighings', 'manual_anchors', 'mortality', 'feed', 'temperature_readings', 'temperature_daily', 'stage_changes'];
+  'growth_samples', 'weighings', 'manual_anchors', 'mortality', 'feed', 'temperature_readings', 'temperature_daily', 'stage_changes',
+  'temperature_logs', 'temperature_log_days', 'temperature_reading_days'];
 
 export function projectionDump(db: Connection['sqlite']): Record<string, string[]> {
   const out: Record<string, string[]> = {};
