@@ -84,12 +84,16 @@ export class TemperatureLogs {
     return min;
   }
 
-  /** Voids or restores a log whole; returns its container and earliest date (null: no such log). */
+  /**
+   * Voids or restores a log whole; returns its container and earliest date (null: no such log).
+   * A log still stored as rows (one of its readings was edited on its own before migration 0007)
+   * counts through the triggers of its rows.
+   */
   setVoided(logId: string, voided: boolean, eventId: string): { containerId: string; from: string | null } | null {
     const log = this.st('SELECT container_id, voided FROM temperature_logs WHERE id = ?').get(logId) as { container_id: string; voided: number } | undefined;
     const [lo, hi] = readingRange(logId);
     this.st('UPDATE temperature_readings SET voided = ?, updated_by_event = ? WHERE id >= ? AND id < ?').run(voided ? 1 : 0, eventId, lo, hi);
-    if (!log) return null;
+    if (!log) return this.rowsOf(logId);
     this.st('UPDATE temperature_logs SET voided = ?, updated_by_event = ? WHERE id = ?').run(voided ? 1 : 0, eventId, logId);
     if (Boolean(log.voided) !== voided) {
       if (voided) this.subtractDays(log.container_id, this.days(logId));
@@ -102,12 +106,19 @@ export class TemperatureLogs {
   remove(logId: string): { containerId: string; from: string | null } | null {
     const log = this.st('SELECT container_id, voided FROM temperature_logs WHERE id = ?').get(logId) as { container_id: string; voided: number } | undefined;
     const [lo, hi] = readingRange(logId);
-    const from = log ? this.firstDate(logId) : null;
+    const found = log ? { containerId: log.container_id, from: this.firstDate(logId) } : this.rowsOf(logId);
     if (log && !log.voided) this.subtractDays(log.container_id, this.days(logId), logId);
     this.st('DELETE FROM temperature_log_days WHERE log_id = ?').run(logId);
     this.st('DELETE FROM temperature_logs WHERE id = ?').run(logId);
     this.st('DELETE FROM temperature_readings WHERE id >= ? AND id < ?').run(lo, hi);
-    return log ? { containerId: log.container_id, from } : null;
+    return found;
+  }
+
+  /** The container and earliest date of a log's reading rows (null: none). */
+  private rowsOf(logId: string): { containerId: string; from: string | null } | null {
+    const [lo, hi] = readingRange(logId);
+    const r = this.st('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
+    return r.container_id ? { containerId: r.container_id, from: r.d } : null;
   }
 
   /**

@@ -36,23 +36,34 @@ CREATE INDEX temperature_log_days_container ON temperature_log_days(container_id
 -- Logs already stored as rows move over. Their day sums are already counted in
 -- temperature_reading_days and stay as they are; the triggers go first so that deleting the moved
 -- rows does not take them out.
+-- A log one of whose readings was voided or corrected on its own (schema 6 listed a log's readings
+-- as records, each with Void and Correct) no longer matches its payload: it stays as rows, as
+-- before, and counts through the triggers (the projector handles a log without a temperature_logs
+-- row that way).
 DROP TRIGGER temperature_reading_days_delete;
 DROP TRIGGER temperature_reading_days_update;
+
+CREATE TEMP TABLE moving_logs (id TEXT PRIMARY KEY);
+INSERT INTO moving_logs SELECT DISTINCT substr(id, 1, length(id) - 7) FROM temperature_readings WHERE bulk = 1;
+DELETE FROM moving_logs WHERE EXISTS (SELECT 1 FROM events e WHERE e.entity_type = 'temperature_reading'
+  AND e.entity_id >= moving_logs.id || ':' AND e.entity_id < moving_logs.id || ';');
 
 INSERT INTO temperature_logs (id, container_id, recorded_by_event, voided, updated_by_event)
   SELECT substr(r.id, 1, length(r.id) - 7), r.container_id,
     COALESCE((SELECT e.event_id FROM events e WHERE e.entity_type = 'temperature_log' AND e.entity_id = substr(r.id, 1, length(r.id) - 7)
                 AND e.type = 'temperature_log.recorded' ORDER BY e.rowid LIMIT 1), MIN(r.updated_by_event)),
     MAX(r.voided), MAX(r.updated_by_event)
-  FROM temperature_readings r WHERE r.bulk = 1 GROUP BY substr(r.id, 1, length(r.id) - 7);
+  FROM temperature_readings r WHERE r.bulk = 1 AND substr(r.id, 1, length(r.id) - 7) IN (SELECT id FROM moving_logs)
+  GROUP BY substr(r.id, 1, length(r.id) - 7);
 
 INSERT INTO temperature_log_days (log_id, date, container_id, sum, n, lone)
   SELECT substr(id, 1, length(id) - 7), date, MIN(container_id), SUM(CAST(aquamind_fixed(value) AS INTEGER)), COUNT(*),
     CASE WHEN COUNT(*) = 1 THEN MAX(value) END
-  FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40
+  FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40 AND substr(id, 1, length(id) - 7) IN (SELECT id FROM moving_logs)
   GROUP BY substr(id, 1, length(id) - 7), date;
 
-DELETE FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40;
+DELETE FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40 AND substr(id, 1, length(id) - 7) IN (SELECT id FROM moving_logs);
+DROP TABLE moving_logs;
 
 -- The value of a day left with one kept reading: a single reading's, or a non-voided log's whose
 -- day holds one (the same lookup as the projector's, backend/temperature-logs.ts LONE_SQL).
