@@ -170,7 +170,9 @@ export class Projector {
       case 'restored': this.setVoided(kind, id, false, ev.event_id); break;
       default: throw new Error(`unknown event kind ${ev.type}`);
     }
-    const after = this.row(kind, id)!;
+    const after = this.row(kind, id);
+    // e.g. an app of schema 6 voiding one reading of a logger log, now stored as one log (migration 0007)
+    if (!after) throw new Error(`${kind.entity} ${id} does not exist${kind.entity === 'temperature_reading' && id.includes(':') ? ' (a temperature log\'s readings are voided and restored with their log)' : ''}`);
     if (kind === CORE.site && after.timezone !== before?.timezone && typeof after.timezone === 'string') this.redateReadings(after.timezone);
     return this.dirtyFor(kind, before, after);
   }
