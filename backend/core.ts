@@ -13,6 +13,7 @@ import { ApiFailure, headsOf, type Ctx, type HandlerMap, type WriteEvent } from 
 import { batchHandlers } from './handlers/batches';
 import { measurementHandlers } from './handlers/measurements';
 import { queryHandlers } from './handlers/queries';
+import { temperatureLogHandlers } from './handlers/temperature-logs';
 import { siteHandlers } from './handlers/site';
 import { csvHandlers } from './handlers/csv';
 import { syncHandlers } from './handlers/sync';
@@ -134,7 +135,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
   }, opts.dayCheckMs ?? 60_000);
   midnight.unref();
 
-  const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers, ...csvHandlers, ...syncHandlers };
+  const handlers: HandlerMap = { ...siteHandlers, ...batchHandlers, ...measurementHandlers(), ...queryHandlers, ...temperatureLogHandlers, ...csvHandlers, ...syncHandlers };
   let closed = false;
   const on = <E extends ApiEventName>(event: E, fn: (payload: ApiEvents[E]) => void): (() => void) => {
     let set = listeners.get(event);

@@ -12,5 +12,5 @@ export { validate } from './validate';
 export { fcrWindows, fcrInEngineOrder } from './fcr';
 export { DEFAULT_STAGES } from './stages';
 export { parseIsoDate, formatIsoDate, addDays } from './dates';
-export { ReadingAggregator, parseBatchDocument } from './readings';
+export { FIXED_POINT, ReadingAggregator, parseBatchDocument } from './readings';
 export { LocalDayResolver, isValidTimeZone, timestampLocalDay } from './timezone';

@@ -128,6 +128,15 @@ export type RecordDto<M extends MeasurementMethod = MeasurementMethod> = Measure
   id: string; voided: boolean; updated_by_event: string | null;
 };
 export interface RecordRef { id: string; event_id: string; batch_ids: string[] }
+/**
+ * A temperature log (a logger file or an imported series: many readings in one event), listed,
+ * voided and restored whole. `readings` counts those the engine keeps, `dropped` those outside
+ * −3…40 °C (listed as temperature records, where each can be corrected or voided).
+ */
+export interface TemperatureLogDto {
+  id: string; container_id: string; container_name: string; from: IsoDate; to: IsoDate;
+  readings: number; dropped: number; mean_c: number | null; source: string | null; voided: boolean; updated_by_event: string | null;
+}
 
 type RecordMethods = { [M in MeasurementMethod as `${M}.record`]: { args: MeasurementInputs[M] & { id?: string }; result: RecordRef } };
 type CorrectMethods = {
@@ -343,6 +352,10 @@ interface CoreApi {
   'assignment.update': { args: { id: string; patch: { container_id?: string; stage?: string | null }; reason: string }; result: AssignmentDto };
   /** Records by date and id, oldest first (`order: 'desc'`: newest first, e.g. the last few). */
   'records.list': { args: { batch_id: string; kind: MeasurementMethod; from?: IsoDate; to?: IsoDate; include_voided?: boolean; limit?: number; order?: 'asc' | 'desc' }; result: RecordDto[] };
+  /** The temperature logs of the batch's containers, the most recently recorded first; `from`: those with readings on or after that day. */
+  'temperatureLog.list': { args: { batch_id: string; from?: IsoDate; include_voided?: boolean; limit?: number }; result: TemperatureLogDto[] };
+  'temperatureLog.void': { args: { id: string; reason: string }; result: RecordRef };
+  'temperatureLog.restore': { args: { id: string; reason: string }; result: RecordRef };
   'analysis.get': { args: AnalysisArgs; result: Analysis };
   'record.history': { args: { entity_type: string; entity_id: string }; result: HistoryEntry[] };
   'recompute.status': { args: Record<string, never>; result: RecomputeStatus };

@@ -176,6 +176,9 @@ export function makeSchemas(today: () => string) {
       batch_id: id, kind: z.enum(Object.keys(inputs) as [MeasurementMethod, ...MeasurementMethod[]]), from: anyDate.optional(), to: anyDate.optional(),
       include_voided: z.boolean().optional(), limit: z.int().min(1).max(100000).optional(), order: z.enum(['asc', 'desc'], 'must be "asc" or "desc"').optional(),
     }),
+    'temperatureLog.list': z.strictObject({ batch_id: id, from: anyDate.optional(), include_voided: z.boolean().optional(), limit: z.int().min(1).max(100000).optional() }),
+    'temperatureLog.void': z.strictObject({ id, reason }),
+    'temperatureLog.restore': z.strictObject({ id, reason }),
     'analysis.get': z.strictObject({
       batch_id: id, from: anyDate.optional(), to: anyDate.optional(), granularity: z.enum(['daily', 'weekly']).optional(), assignments: z.boolean().optional(),
       fcr_windows: z.array(z.enum(['span', '7d', '30d'])).max(3).optional(), forecast_assignments: z.boolean().optional(),

@@ -4,7 +4,7 @@
  * and a record list where a record can be corrected or voided with a reason, or its history read.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ApiError, AssignmentDto, HistoryEntry, MeasurementMethod } from '../../backend/api/contract';
+import type { ApiError, AssignmentDto, HistoryEntry, MeasurementMethod, TemperatureLogDto } from '../../backend/api/contract';
 import { addDays, fmtDate, fmtWeight, trim } from '../format';
 import { call, loadAnalysis, navigate, useApp } from '../store';
 import { DateField } from '../DateField';
@@ -67,6 +67,7 @@ export function EntryPanel({ batchId, compact = false }: { batchId: string; comp
       <EntryForm key={`${kind}:${editing?.id ?? ''}`} spec={spec} batchId={batchId} assignments={assignments} editing={editing}
         onDone={() => { setEditing(null); setListKey((k) => k + 1); }} />
       <RecordList key={`${kind}:${listKey}`} spec={spec} batchId={batchId} assignments={assignments} onCorrect={setEditing} />
+      {kind === 'temperatureDaily' && <LogList key={`logs:${listKey}`} batchId={batchId} />}
     </div>
   );
 }
@@ -326,6 +327,68 @@ function RecordList({ spec, batchId, assignments, onCorrect }: { spec: KindSpec;
         </ul>
       )}
     </div>
+  );
+}
+
+/**
+ * Logger files and imported series: one line per log, voided or restored whole with a reason (its
+ * readings are not records of their own; those the engine drops are, in the list above).
+ */
+function LogList({ batchId }: { batchId: string }) {
+  const site = useApp((s) => s.site);
+  const [logs, setLogs] = useState<TemperatureLogDto[] | null>(null);
+  const [open, setOpen] = useState<{ id: string; mode: 'void' | 'restore' | 'history' } | null>(null);
+  const [reload, setReload] = useState(0);
+  useEffect(() => {
+    if (!site) return;
+    void call('temperatureLog.list', { batch_id: batchId, from: addDays(site.today, -120), include_voided: true, limit: 8 })
+      .then((r) => setLogs(r.ok ? r.value : []));
+  }, [batchId, site, reload]);
+  if (logs === null || logs.length === 0) return null;
+  const done = () => { setOpen(null); setReload((k) => k + 1); };
+  return (
+    <div className="records" data-testid="temperature-logs">
+      <h3>Recent temperature logs (logger files, imports)</h3>
+      <ul>
+        {logs.map((l) => (
+          <li key={l.id} className={l.voided ? 'voided' : ''}>
+            <div className="rec-line">
+              <span>{l.from === l.to ? fmtDate(l.from) : `${fmtDate(l.from)} – ${fmtDate(l.to)}`}</span>
+              <span>{l.container_name}</span>
+              <span>
+                {l.readings.toLocaleString('en-GB')} readings{l.mean_c !== null && `, mean ${l.mean_c.toFixed(2)} °C`}
+                {l.dropped > 0 && `, ${l.dropped} outside −3…40 °C`}{l.source && ` · ${l.source}`}
+              </span>
+              {l.voided && <span className="pill">voided</span>}
+              <span className="rec-actions">
+                <button type="button" className="link" onClick={() => setOpen({ id: l.id, mode: l.voided ? 'restore' : 'void' })}>{l.voided ? 'Restore' : 'Void'}</button>
+                <button type="button" className="link" onClick={() => setOpen(open?.id === l.id && open.mode === 'history' ? null : { id: l.id, mode: 'history' })}>History</button>
+              </span>
+            </div>
+            {open?.id === l.id && open.mode !== 'history' && <LogReasonBox id={l.id} mode={open.mode} onDone={done} />}
+            {open?.id === l.id && open.mode === 'history' && <History entity="temperature_log" id={l.id} />}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function LogReasonBox({ id, mode, onDone }: { id: string; mode: 'void' | 'restore'; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const go = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const r = await call(mode === 'void' ? 'temperatureLog.void' : 'temperatureLog.restore', { id, reason });
+    if (r.ok) onDone(); else setErr(r.error.message);
+  };
+  return (
+    <form className="void-box" onSubmit={(e) => void go(e)}>
+      <input autoFocus placeholder={mode === 'void' ? 'Why is this log void (e.g. logger out of the water)?' : 'Why is this log restored?'} value={reason}
+        onChange={(e) => setReason(e.target.value)} aria-label="Reason" />
+      <button type="submit">{mode === 'void' ? 'Void log' : 'Restore log'}</button>
+      {err && <div className="field-error">{err}</div>}
+    </form>
   );
 }
 

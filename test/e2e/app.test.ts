@@ -233,6 +233,16 @@ d(`the app in Chromium${browser.path ? '' : ` (skipped: ${browser.reason})`}`, (
     expect(download.suggestedFilename()).toMatch(/actual-daily\.csv$/);
     await expect.poll(() => page.getByTestId('export-msg').innerText()).toMatch(/rows/);
     await page.screenshot({ path: shotPath('12-import-export-done'), fullPage: true });
+    // the imported readings are one temperature log, voided whole with a reason
+    await page.goto(`${server.url}#/entry/${ids.hatcheryYoung}`);
+    await page.getByTestId('entry-panel').locator('[data-kind="temperatureDaily"]').click();
+    const log = page.getByTestId('temperature-logs').locator('li').first();
+    await expect.poll(() => log.innerText()).toMatch(/4 readings, mean 11\.\d\d °C · csv/);
+    await log.getByRole('button', { name: 'Void' }).click();
+    await log.getByLabel('Reason').fill('logger left on the bench');
+    await log.getByRole('button', { name: 'Void log' }).click();
+    await expect.poll(() => page.getByTestId('temperature-logs').locator('li.voided').first().innerText()).toMatch(/4 readings.*voided/s);
+    await page.screenshot({ path: shotPath('13-temperature-log-voided'), fullPage: true });
   });
 
   it('works with the network off: nothing leaves the machine, and entry still saves', async () => {

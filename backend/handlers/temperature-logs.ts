@@ -1,0 +1,67 @@
+/**
+ * Temperature logs (logger files, imported series) as the user sees them: one record per log,
+ * voided or restored whole (migration 0007 stores them so; their readings are the log's event).
+ */
+import type { RecordRef, TemperatureLogDto } from '../api/contract';
+import { TEMPERATURE_LOG } from '../kinds';
+import { FIXED_POINT } from '../../engine/index';
+import { exists, fail, type Ctx, type HandlerMap } from './context';
+
+type LogRow = {
+  seq: number | null; id: string; container_id: string; container_name: string; voided: number; updated_by_event: string | null; source: unknown;
+  kfrom: string | null; kto: string | null; n: number | null; sum: number | null; dropped: number; dfrom: string | null; dto: string | null;
+};
+
+/** A log with its kept days and its dropped readings summed (the dates span both). */
+const LOG_SQL = `SELECT e.rowid AS seq, l.id, l.container_id, c.name AS container_name, l.voided, l.updated_by_event, json_extract(e.payload, '$.source') AS source,
+    (SELECT MIN(date) FROM temperature_log_days WHERE log_id = l.id) AS kfrom, (SELECT MAX(date) FROM temperature_log_days WHERE log_id = l.id) AS kto,
+    (SELECT SUM(n) FROM temperature_log_days WHERE log_id = l.id) AS n, (SELECT SUM(sum) FROM temperature_log_days WHERE log_id = l.id) AS sum,
+    (SELECT COUNT(*) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';') AS dropped,
+    (SELECT MIN(date) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';') AS dfrom,
+    (SELECT MAX(date) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';') AS dto
+  FROM temperature_logs l
+  JOIN containers c ON c.id = l.container_id
+  LEFT JOIN events e ON e.event_id = l.recorded_by_event`;
+
+function dto(r: LogRow): TemperatureLogDto {
+  const dates = [r.kfrom, r.kto, r.dfrom, r.dto].filter((d): d is string => d !== null).sort();
+  return {
+    id: r.id, container_id: r.container_id, container_name: r.container_name, from: dates[0] ?? '', to: dates[dates.length - 1] ?? '',
+    readings: r.n ?? 0, dropped: r.dropped, mean_c: r.n ? (r.sum ?? 0) / r.n / FIXED_POINT : null,
+    source: typeof r.source === 'string' ? r.source : null, voided: r.voided === 1, updated_by_event: r.updated_by_event,
+  };
+}
+
+function requireLog(ctx: Ctx, id: string): TemperatureLogDto {
+  const r = ctx.db.prepare(`${LOG_SQL} WHERE l.id = ?`).get(id) as LogRow | undefined;
+  if (!r) fail('not_found', 'id', `unknown temperature log ${JSON.stringify(id)}`);
+  return dto(r);
+}
+
+function write(ctx: Ctx, log: TemperatureLogDto, kind: 'voided' | 'restored', reason: string): RecordRef {
+  const w = ctx.write([{ entityType: TEMPERATURE_LOG, entityId: log.id, kind, occurredAt: log.from, payload: { reason } }]);
+  return { id: log.id, event_id: w.events[0]!.event_id, batch_ids: w.batchIds };
+}
+
+export const temperatureLogHandlers: HandlerMap = {
+  'temperatureLog.list': (a: { batch_id: string; from?: string; include_voided?: boolean; limit?: number }, ctx) => {
+    if (!exists(ctx.db, 'batches', a.batch_id)) fail('not_found', 'batch_id', `unknown batch ${JSON.stringify(a.batch_id)}`);
+    const rows = ctx.db.prepare(`${LOG_SQL} WHERE l.container_id IN (SELECT container_id FROM assignments WHERE batch_id = ?)
+      ${a.include_voided ? '' : 'AND l.voided = 0'}`).all(a.batch_id) as LogRow[];
+    // the most recently recorded first (a file just imported is at the top)
+    rows.sort((x, y) => (y.seq ?? 0) - (x.seq ?? 0));
+    return rows.map(dto).filter((l) => !a.from || l.to >= a.from).slice(0, a.limit ?? 10000);
+  },
+  'temperatureLog.void': (a: { id: string; reason: string }, ctx) => {
+    const log = requireLog(ctx, a.id);
+    if (log.voided) fail('conflict', 'id', `temperature log ${a.id} is already voided`);
+    return write(ctx, log, 'voided', a.reason);
+  },
+  'temperatureLog.restore': (a: { id: string; reason: string }, ctx) => {
+    const log = requireLog(ctx, a.id);
+    if (!log.voided) fail('conflict', 'id', `temperature log ${a.id} is not voided`);
+    const c = exists(ctx.db, 'containers', log.container_id);
+    if (!c || c.voided === 1) fail('domain', 'id', `temperature log ${a.id} is of container ${log.container_id}, which is voided: restore the container first`);
+    return write(ctx, log, 'restored', a.reason);
+  },
+};
