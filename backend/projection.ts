@@ -73,10 +73,35 @@ export class Projector {
     return this.st(`SELECT * FROM ${kind.table} WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
   }
 
-  private insert(kind: EntityKind, id: string, payload: Record<string, unknown>, eventId: string): void {
-    const cols = Object.keys(kind.cols).filter((c) => payload[c] !== undefined);
-    const sql = `INSERT INTO ${kind.table} (id, ${cols.join(', ')}, updated_by_event) VALUES (?, ${cols.map(() => '?').join(', ')}, ?)`;
-    this.st(sql).run(id, ...cols.map((c) => toColumn(kind.cols[c]!, payload[c])), eventId);
+  /** INSERT statements per table and set of present columns (a bit mask over the kind's columns). */
+  private readonly inserts = new Map<EntityKind, Map<number, Database.Statement>>();
+
+  /** Inserts the row; returns the values written by column (the caller's `after` for a measurement: no read back). */
+  private insert(kind: EntityKind, id: string, payload: Record<string, unknown>, eventId: string): Record<string, unknown> {
+    const names = Object.keys(kind.cols);
+    if (names.length > 30) throw new Error(`${kind.table}: too many columns for the insert's column mask`);
+    const args: unknown[] = [id];
+    const row: Record<string, unknown> = { id };
+    let mask = 0;
+    for (let i = 0; i < names.length; i++) {
+      const c = names[i]!;
+      if (payload[c] === undefined) continue;
+      mask |= 1 << i;
+      const v = toColumn(kind.cols[c]!, payload[c]);
+      args.push(v);
+      row[c] = v;
+    }
+    args.push(eventId);
+    let byMask = this.inserts.get(kind);
+    if (!byMask) this.inserts.set(kind, (byMask = new Map()));
+    let st = byMask.get(mask);
+    if (!st) {
+      const cols = names.filter((_, i) => mask & (1 << i));
+      st = this.db.prepare(`INSERT INTO ${kind.table} (id, ${cols.join(', ')}, updated_by_event) VALUES (?, ${cols.map(() => '?').join(', ')}, ?)`);
+      byMask.set(mask, st);
+    }
+    st.run(...args);
+    return row;
   }
 
   private update(kind: EntityKind, id: string, patch: Record<string, unknown>, eventId: string): void {
@@ -153,11 +178,15 @@ export class Projector {
     // a `recorded` event inserts its row, which fails if the id exists (every entity table's primary
     // key): when it succeeds there was no row before, so none is read
     const before = kindName === 'recorded' ? undefined : this.row(kind, id);
+    // a recorded measurement's row is what was inserted (dirtyFor reads its date, batch and container);
+    // other kinds are read back (column defaults, e.g. a site's time zone)
+    let inserted: Record<string, unknown> | undefined;
     switch (kindName) {
       case 'recorded': {
         const p = { ...payload };
         if (kind.entity === 'temperature_reading' && typeof p.timestamp === 'string') p.date = this.readingDate(this.siteTz(), p.timestamp);
-        this.insert(kind, id, p, ev.event_id);
+        const row = this.insert(kind, id, p, ev.event_id);
+        if (MEASUREMENT_BY_ENTITY.has(kind.entity)) inserted = row;
         break;
       }
       case 'corrected': {
@@ -170,7 +199,7 @@ export class Projector {
       case 'restored': this.setVoided(kind, id, false, ev.event_id); break;
       default: throw new Error(`unknown event kind ${ev.type}`);
     }
-    const after = this.row(kind, id);
+    const after = inserted ?? this.row(kind, id);
     // e.g. an app of schema 6 voiding one reading of a logger log, now stored as one log (migration 0007)
     if (!after) throw new Error(`${kind.entity} ${id} does not exist${kind.entity === 'temperature_reading' && id.includes(':') ? ' (a temperature log\'s readings are voided and restored with their log)' : ''}`);
     if (kind === CORE.site && after.timezone !== before?.timezone && typeof after.timezone === 'string') this.redateReadings(after.timezone);
