@@ -239,7 +239,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
 
         const offsetMs = now.getTime() - Date.parse(body.client_now);
         const results: EventResult[] = [];
-        const accepted: { ev: WireEvent; seq: number; eff: string }[] = [];
+        const accepted: { ev: WireEvent; seq: number; eff: string; payload: string }[] = [];
         const rejected: { ev: WireEvent; reason: string }[] = [];
         const acceptedIds = new Map<string, WireEvent>();
         const rejectedIds = new Set<string>();
@@ -311,8 +311,9 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
               results.push({ event_id: ev.event_id, status: 'rejected', server_seq: null, reason });
             } else {
               counter = seq;
-              accepted.push({ ev, seq, eff });
-              chunk.push({ ev, seq, eff });
+              const payload = (checked as { payload: string }).payload;
+              accepted.push({ ev, seq, eff, payload });
+              chunk.push({ ev, seq, eff, payload });
               acceptedIds.set(ev.event_id, ev);
               results.push({ event_id: ev.event_id, status: 'accepted', server_seq: seq, effective_ts: eff, reason: null });
             }
@@ -354,12 +355,13 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
 
 
   /** Inserts accepted events: one statement, one parameter (the rows as a JSON array, unpacked by PostgreSQL; no per-value binding). */
-  async function insertEvents(tx: Transaction<any>, siteId: string, nowIso: string, rows: { ev: WireEvent; seq: number; eff: string }[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const rowsJson = JSON.stringify(rows.map(({ ev, seq, eff }) => ({
-      event_id: ev.event_id, device_id: ev.device_id, device_seq: ev.device_seq, server_seq: seq, effective_ts: eff, hlc: ev.hlc,
-      occurred_at: ev.occurred_at, type: ev.type, v: ev.v, entity_type: ev.entity_type, entity_id: ev.entity_id,
-      base_event_ids: ev.base_event_ids, actor: ev.actor, payload: ev.payload, payload_sha256: ev.payload_sha256,
-    })));
+  async function insertEvents(tx: Transaction<any>, siteId: string, nowIso: string, rows: { ev: WireEvent; seq: number; eff: string; payload: string }[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    // the payload spliced in as its canonical text (the one hashed), not stringified once more
+    const j = JSON.stringify;
+    const rowsJson = `[${rows.map(({ ev, seq, eff, payload }) => `{"event_id":${j(ev.event_id)},"device_id":${j(ev.device_id)},"device_seq":${j(ev.device_seq)},`
+      + `"server_seq":${j(seq)},"effective_ts":${j(eff)},"hlc":${j(ev.hlc)},"occurred_at":${j(ev.occurred_at)},"type":${j(ev.type)},"v":${j(ev.v)},`
+      + `"entity_type":${j(ev.entity_type)},"entity_id":${j(ev.entity_id)},"base_event_ids":${j(ev.base_event_ids)},"actor":${j(ev.actor)},`
+      + `"payload":${payload},"payload_sha256":${j(ev.payload_sha256)}}`).join(',')}]`;
     const r = await sql`INSERT INTO events (event_id, site_id, device_id, device_seq, server_seq, received_at, effective_ts, hlc, occurred_at, type, v,
         entity_type, entity_id, base_event_ids, actor, payload, payload_sha256)
       SELECT x.event_id, ${siteId}, x.device_id, x.device_seq, x.server_seq, ${nowIso}::timestamptz, x.effective_ts, x.hlc, x.occurred_at, x.type, x.v,
