@@ -310,8 +310,7 @@ export function createSyncClient(opts: SyncClientOptions) {
     let touchedOut = new Map<string, [string, string]>();
     const ins = q(`INSERT INTO events (event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
       base_event_ids, actor, payload, payload_sha256, server_seq, received_at, effective_ts, deferred)
-      VALUES (@event_id, @device_id, @device_seq, @hlc, @occurred_at, @type, @v, @entity_type, @entity_id, @site_id, @base_event_ids, @actor,
-      @payload, @payload_sha256, @server_seq, @received_at, @effective_ts, @deferred)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     db.transaction(() => {
       const touched = new Map<string, [string, string]>();
       // entities whose heads must be looked at after the page (rebuild, conflicts): not those where
@@ -350,7 +349,8 @@ export function createSyncClient(opts: SyncClientOptions) {
             const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
             if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
           }
-          ins.run(row);
+          ins.run(row.event_id, row.device_id, row.device_seq, row.hlc, row.occurred_at, row.type, row.v, row.entity_type, row.entity_id, row.site_id,
+            row.base_event_ids, row.actor, row.payload, row.payload_sha256, row.server_seq, row.received_at, row.effective_ts, row.deferred);
           let alone = false;
           if (row.deferred === 0) {
             const up = opts.upcast ? opts.upcast(row) : row;
