@@ -182,6 +182,8 @@ for (const be of backends()) {
       expect(st.pending).toBe(0);
       expect(st.rejected).toEqual([]);
       await b.client.pull();
+      // pulled pages commit with synchronous = NORMAL; the app's own writes are FULL again afterwards
+      expect(b.conn.sqlite.pragma('synchronous', { simple: true })).toBe(2);
       const have = b.conn.sqlite.prepare("SELECT entity_id FROM events WHERE entity_type = 'temperature_log' ORDER BY entity_id").all() as { entity_id: string }[];
       expect(have.map((r) => r.entity_id)).toEqual(ids);
       const readings = (db: typeof a.conn.sqlite) => db.prepare('SELECT sum(n) AS n, sum(sum) AS s FROM temperature_reading_days').get();
