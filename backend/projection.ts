@@ -140,6 +140,20 @@ export class Projector {
     this.logs.redate((ts) => this.readingDate(tz, ts));
   }
 
+  /**
+   * A sync rebuild of a reading of a log starts from the reading as the log has it (then replays the
+   * reading's own events); false when `id` is not a reading of a log.
+   */
+  baseReading(id: string): boolean {
+    const tz = this.siteTz();
+    const ok = this.logs.baseReading(id, (ts) => this.readingDate(tz, ts));
+    if (ok) {
+      const r = this.st('SELECT container_id, date FROM temperature_readings WHERE id = ?').get(id) as { container_id: string; date: string };
+      this.dirtyContainer(r.container_id, r.date, TEMPERATURE_INPUTS);
+    }
+    return ok;
+  }
+
   /** A log and what it counted, gone (a sync rebuild replays its events); marks what it fed. */
   removeLog(logId: string): void {
     const r = this.logs.remove(logId);
@@ -175,6 +189,11 @@ export class Projector {
 
     const kind = ENTITY_BY_NAME.get(ev.entity_type);
     if (!kind) throw new Error(`unknown entity type ${ev.entity_type}`);
+    // an event of one reading of a log: the log's readings become rows first (temperature-logs.ts toRows)
+    if (kind.entity === 'temperature_reading' && kindName !== 'recorded') {
+      const logId = this.logs.logOf(id);
+      if (logId) { const tz = this.siteTz(); this.logs.toRows(logId, (ts) => this.readingDate(tz, ts)); }
+    }
     // a `recorded` event inserts its row, which fails if the id exists (every entity table's primary
     // key): when it succeeds there was no row before, so none is read
     const before = kindName === 'recorded' ? undefined : this.row(kind, id);

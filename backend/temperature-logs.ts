@@ -2,7 +2,9 @@
  * Temperature logs as stored (migration 0007): one `temperature_logs` row per log, its own day sums
  * in `temperature_log_days`, counted in `temperature_reading_days` while the log is not voided.
  * The readings are the payload of the event that recorded the log; only the ones the engine drops
- * (outside −3…40 °C) are rows of `temperature_readings`, where its warnings are read.
+ * (outside −3…40 °C) are rows of `temperature_readings`, where its warnings are read. A log any of
+ * whose readings has an event of its own (a correction or void of one reading) is `as_rows`: all its
+ * readings are rows, counted by the triggers, as every log was before migration 0007.
  *
  * Why not one row per reading: a log brings ~48 readings a day per container, a site's backlog
  * millions, and a recompute never reads them (it reads day sums). A row per reading cost ~3.6 µs
@@ -81,13 +83,63 @@ export class TemperatureLogs {
     // the dropped ones, as rows: the engine's warnings name them (the insert trigger skips them: out of range)
     const drop = this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, 1)`);
     for (const { i, r, date } of dropped) drop.run(readingId(logId, i), containerId, r.timestamp, date, r.value, eventId);
+    // recorded again (a sync rebuild) after readings of it had events of their own: rows, as where it was first recorded
+    if (this.st(`SELECT 1 FROM events WHERE entity_type = 'temperature_reading' AND entity_id >= ? AND entity_id < ? AND deferred = 0 LIMIT 1`).get(...readingRange(logId))) {
+      this.toRows(logId, dateOf);
+    }
     return min;
   }
 
   /**
+   * Before an event of one reading of a log (a correction or void of a reading: dropped ones are
+   * records, and schema-6 apps offered every reading): the log's kept readings become rows, counted
+   * by the triggers from then on, as the log's days were (the sums do not change), and the log is
+   * `as_rows`. Every device does this at the same point of the log's history, so replicas agree.
+   */
+  toRows(logId: string, dateOf: (ts: string) => string): void {
+    const log = this.st(`SELECT l.container_id, l.voided, l.updated_by_event, l.as_rows, e.payload FROM temperature_logs l
+      JOIN events e ON e.event_id = l.recorded_by_event WHERE l.id = ?`).get(logId) as { container_id: string; voided: number; updated_by_event: string | null; as_rows: number; payload: string } | undefined;
+    if (!log || log.as_rows) return;
+    const ins = this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, voided, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, 1)`);
+    const readings = (JSON.parse(log.payload) as { readings: LogReading[] }).readings;
+    readings.forEach((r, i) => { if (keptValue(r.value)) ins.run(readingId(logId, i), log.container_id, r.timestamp, dateOf(r.timestamp), r.value, log.voided, log.updated_by_event); });
+    this.st('DELETE FROM temperature_log_days WHERE log_id = ?').run(logId);
+    this.st('UPDATE temperature_logs SET as_rows = 1 WHERE id = ?').run(logId);
+  }
+
+  /** The log of a reading id (`<log id>:<6 digits>`), if it is one. */
+  logOf(id: string): string | null {
+    const m = /^(.+):\d{6}$/.exec(id);
+    return m && this.st('SELECT 1 FROM temperature_logs WHERE id = ?').get(m[1]) ? m[1]! : null;
+  }
+
+  /**
+   * A sync rebuild of one reading of a log starts from the reading as its log recorded it (the log's
+   * void state and last event), counted if kept; its own events are then replayed on top. False:
+   * no such reading.
+   */
+  baseReading(id: string, dateOf: (ts: string) => string): boolean {
+    const logId = this.logOf(id);
+    if (!logId) return false;
+    this.toRows(logId, dateOf);
+    // the log just became rows: this one is there, as its log has it
+    if (this.st('SELECT 1 FROM temperature_readings WHERE id = ?').get(id)) return true;
+    const log = this.st(`SELECT l.container_id, l.voided, l.updated_by_event, e.payload FROM temperature_logs l
+      JOIN events e ON e.event_id = l.recorded_by_event WHERE l.id = ?`).get(logId) as { container_id: string; voided: number; updated_by_event: string | null; payload: string };
+    const i = Number(id.slice(id.length - 6));
+    const r = (JSON.parse(log.payload) as { readings: LogReading[] }).readings[i];
+    if (!r) return false;
+    const date = dateOf(r.timestamp);
+    this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, voided, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, 1)`)
+      .run(id, log.container_id, r.timestamp, date, r.value, log.voided, log.updated_by_event);
+    // bulk rows skip the insert trigger: counted here
+    if (keptValue(r.value) && !log.voided) this.addDays(log.container_id, [{ date, sum: ReadingAggregator.fixed(r.value), n: 1, lone: r.value }]);
+    return true;
+  }
+
+  /**
    * Voids or restores a log whole; returns its container and earliest date (null: no such log).
-   * A log still stored as rows (one of its readings was edited on its own before migration 0007)
-   * counts through the triggers of its rows.
+   * A log `as_rows` counts through the triggers of its rows (and has no days).
    */
   setVoided(logId: string, voided: boolean, eventId: string): { containerId: string; from: string | null } | null {
     const log = this.st('SELECT container_id, voided FROM temperature_logs WHERE id = ?').get(logId) as { container_id: string; voided: number } | undefined;
@@ -114,7 +166,7 @@ export class TemperatureLogs {
     return found;
   }
 
-  /** The container and earliest date of a log's reading rows (null: none). */
+  /** The container and earliest date of a log's reading rows (null: none; a log without its row here, as no migration leaves one). */
   private rowsOf(logId: string): { containerId: string; from: string | null } | null {
     const [lo, hi] = readingRange(logId);
     const r = this.st('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
@@ -123,10 +175,11 @@ export class TemperatureLogs {
 
   /**
    * Every log's days again with a new `dateOf` (the site's time zone changed): each log's sums
-   * leave their old days and join the new ones. Its dropped readings are rows: the caller re-dates them.
+   * leave their old days and join the new ones. Its dropped readings (and every reading of a log
+   * `as_rows`) are rows: the caller re-dates them.
    */
   redate(dateOf: (ts: string) => string): void {
-    const logs = this.st(`SELECT l.id, l.container_id, l.voided, e.payload FROM temperature_logs l JOIN events e ON e.event_id = l.recorded_by_event`).all() as
+    const logs = this.st(`SELECT l.id, l.container_id, l.voided, e.payload FROM temperature_logs l JOIN events e ON e.event_id = l.recorded_by_event WHERE l.as_rows = 0`).all() as
       { id: string; container_id: string; voided: number; payload: string }[];
     const dayIns = this.st('INSERT INTO temperature_log_days (log_id, date, container_id, sum, n, lone) VALUES (?, ?, ?, ?, ?, ?)');
     for (const l of logs) {
@@ -138,12 +191,12 @@ export class TemperatureLogs {
     }
   }
 
-  /** The kept readings of the non-voided logs of these containers: [container, timestamp, value, reading id]. */
+  /** The kept readings of the non-voided logs of these containers that are not rows: [container, timestamp, value, reading id]. */
   keptReadings(containerIds: string[]): [string, string, number, string][] {
     if (containerIds.length === 0) return [];
     const out: [string, string, number, string][] = [];
     const logs = this.db.prepare(`SELECT l.id, l.container_id, e.payload FROM temperature_logs l JOIN events e ON e.event_id = l.recorded_by_event
-      WHERE l.voided = 0 AND l.container_id IN (${containerIds.map(() => '?').join(',')})`).all(...containerIds) as { id: string; container_id: string; payload: string }[];
+      WHERE l.voided = 0 AND l.as_rows = 0 AND l.container_id IN (${containerIds.map(() => '?').join(',')})`).all(...containerIds) as { id: string; container_id: string; payload: string }[];
     for (const l of logs) {
       const rs = (JSON.parse(l.payload) as { readings: LogReading[] }).readings;
       rs.forEach((r, i) => { if (keptValue(r.value)) out.push([l.container_id, r.timestamp, r.value, readingId(l.id, i)]); });

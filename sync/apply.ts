@@ -99,9 +99,17 @@ export class EventApplier {
   /** Rebuilds an entity's projection from its live history in canonical order. */
   rebuild(entityType: string, entityId: string): void {
     if (!this.db.inTransaction) throw new Error('rebuild() must run inside a transaction');
+    // deferred for the rebuild only: left on, it would let a later event of the same transaction
+    // (a push on the server) past its foreign keys until COMMIT, which then fails the whole push
+    const deferred = this.db.pragma('defer_foreign_keys', { simple: true }) as number;
     this.db.pragma('defer_foreign_keys = ON');
+    try { this.replay(entityType, entityId); } finally { if (!deferred) this.db.pragma('defer_foreign_keys = OFF'); }
+  }
+
+  private replay(entityType: string, entityId: string): void {
     this.clear(entityType, entityId);
-    let hasRow = false;
+    // a reading of a temperature log has no `recorded` of its own: it starts as its log has it
+    let hasRow = entityType === 'temperature_reading' && this.projector.baseReading(entityId);
     for (const ev of canonicalOrder(this.history(entityType, entityId))) {
       const k = kindOf(ev.type);
       if (k === 'recorded') {
@@ -109,6 +117,12 @@ export class EventApplier {
         hasRow = true;
       } else if (!hasRow && entityType !== STAGE_TABLE) continue;
       this.projector.apply(ev);
+    }
+    if (entityType === TEMPERATURE_LOG) {
+      // its readings with events of their own were rows as the log re-recorded them: their events again
+      const readings = this.q(`SELECT DISTINCT entity_id FROM events WHERE entity_type = 'temperature_reading' AND entity_id >= ? AND entity_id < ? AND deferred = 0`)
+        .all(`${entityId}:`, `${entityId};`) as { entity_id: string }[];
+      for (const r of readings) this.rebuild('temperature_reading', r.entity_id);
     }
   }
 

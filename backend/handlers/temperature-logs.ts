@@ -8,15 +8,17 @@ import { FIXED_POINT } from '../../engine/index';
 import { exists, fail, type Ctx, type HandlerMap } from './context';
 
 type LogRow = {
-  seq: number | null; id: string; container_id: string; container_name: string; voided: number; updated_by_event: string | null; source: unknown;
+  seq: number | null; occurred_at: string | null; as_rows: number; rn: number; rmean: number | null; id: string; container_id: string; container_name: string; voided: number; updated_by_event: string | null; source: unknown;
   kfrom: string | null; kto: string | null; n: number | null; sum: number | null; dropped: number; dfrom: string | null; dto: string | null;
 };
 
 /** A log with its kept days and its dropped readings summed (the dates span both). */
-const LOG_SQL = `SELECT e.rowid AS seq, l.id, l.container_id, c.name AS container_name, l.voided, l.updated_by_event, json_extract(e.payload, '$.source') AS source,
+const LOG_SQL = `SELECT e.rowid AS seq, e.occurred_at, l.as_rows, l.id, l.container_id, c.name AS container_name, l.voided, l.updated_by_event, json_extract(e.payload, '$.source') AS source,
     (SELECT MIN(date) FROM temperature_log_days WHERE log_id = l.id) AS kfrom, (SELECT MAX(date) FROM temperature_log_days WHERE log_id = l.id) AS kto,
     (SELECT SUM(n) FROM temperature_log_days WHERE log_id = l.id) AS n, (SELECT SUM(sum) FROM temperature_log_days WHERE log_id = l.id) AS sum,
-    (SELECT COUNT(*) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';') AS dropped,
+    (SELECT COUNT(*) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';' AND NOT (value BETWEEN -3 AND 40)) AS dropped,
+    (SELECT COUNT(*) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';' AND value BETWEEN -3 AND 40) AS rn,
+    (SELECT AVG(value) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';' AND value BETWEEN -3 AND 40 AND voided = 0) AS rmean,
     (SELECT MIN(date) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';') AS dfrom,
     (SELECT MAX(date) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';') AS dto
   FROM temperature_logs l
@@ -27,19 +29,22 @@ function dto(r: LogRow): TemperatureLogDto {
   const dates = [r.kfrom, r.kto, r.dfrom, r.dto].filter((d): d is string => d !== null).sort();
   return {
     id: r.id, container_id: r.container_id, container_name: r.container_name, from: dates[0] ?? '', to: dates[dates.length - 1] ?? '',
-    readings: r.n ?? 0, dropped: r.dropped, mean_c: r.n ? (r.sum ?? 0) / r.n / FIXED_POINT : null,
+    // a log `as_rows` (a reading of it was edited on its own) is counted from its rows
+    readings: r.as_rows ? r.rn : r.n ?? 0, dropped: r.dropped,
+    mean_c: r.as_rows ? r.rmean : r.n ? (r.sum ?? 0) / r.n / FIXED_POINT : null,
     source: typeof r.source === 'string' ? r.source : null, voided: r.voided === 1, updated_by_event: r.updated_by_event,
   };
 }
 
-function requireLog(ctx: Ctx, id: string): TemperatureLogDto {
+function requireLog(ctx: Ctx, id: string): TemperatureLogDto & { occurredAt: string } {
   const r = ctx.db.prepare(`${LOG_SQL} WHERE l.id = ?`).get(id) as LogRow | undefined;
   if (!r) fail('not_found', 'id', `unknown temperature log ${JSON.stringify(id)}`);
-  return dto(r);
+  return { ...dto(r), occurredAt: r.occurred_at ?? ctx.clock().toISOString() };
 }
 
-function write(ctx: Ctx, log: TemperatureLogDto, kind: 'voided' | 'restored', reason: string): RecordRef {
-  const w = ctx.write([{ entityType: TEMPERATURE_LOG, entityId: log.id, kind, occurredAt: log.from, payload: { reason } }]);
+function write(ctx: Ctx, log: TemperatureLogDto & { occurredAt: string }, kind: 'voided' | 'restored', reason: string): RecordRef {
+  // occurred_at is the recording's (a valid timestamp; the log's first day may be empty or malformed)
+  const w = ctx.write([{ entityType: TEMPERATURE_LOG, entityId: log.id, kind, occurredAt: log.occurredAt, payload: { reason } }]);
   return { id: log.id, event_id: w.events[0]!.event_id, batch_ids: w.batchIds };
 }
 

@@ -19,7 +19,12 @@ CREATE TABLE temperature_logs (
   container_id      TEXT NOT NULL REFERENCES containers(id),
   recorded_by_event TEXT NOT NULL,   -- its payload holds the readings
   voided            INTEGER NOT NULL DEFAULT 0,
-  updated_by_event  TEXT
+  updated_by_event  TEXT,
+  -- 1: its readings are rows of temperature_readings, counted by the triggers, and it has no
+  -- temperature_log_days. A log becomes so once any of its readings has an event of its own (a
+  -- correction or void of one reading: schema 6 offered it for every reading, this app for the
+  -- dropped ones), on every device alike, so that replicas agree (backend/temperature-logs.ts).
+  as_rows           INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE temperature_log_days (
@@ -37,32 +42,35 @@ CREATE INDEX temperature_log_days_container ON temperature_log_days(container_id
 -- temperature_reading_days and stay as they are; the triggers go first so that deleting the moved
 -- rows does not take them out.
 -- A log one of whose readings was voided or corrected on its own (schema 6 listed a log's readings
--- as records, each with Void and Correct) no longer matches its payload: it stays as rows, as
--- before, and counts through the triggers (the projector handles a log without a temperature_logs
--- row that way).
+-- as records, each with Void and Correct) keeps its rows: its row here says so (as_rows = 1).
 DROP TRIGGER temperature_reading_days_delete;
 DROP TRIGGER temperature_reading_days_update;
 
-CREATE TEMP TABLE moving_logs (id TEXT PRIMARY KEY);
-INSERT INTO moving_logs SELECT DISTINCT substr(id, 1, length(id) - 7) FROM temperature_readings WHERE bulk = 1;
-DELETE FROM moving_logs WHERE EXISTS (SELECT 1 FROM events e WHERE e.entity_type = 'temperature_reading'
+CREATE TEMP TABLE moving_logs (id TEXT PRIMARY KEY, as_rows INTEGER NOT NULL);
+INSERT INTO moving_logs SELECT DISTINCT substr(id, 1, length(id) - 7), 0 FROM temperature_readings WHERE bulk = 1;
+UPDATE moving_logs SET as_rows = 1 WHERE EXISTS (SELECT 1 FROM events e WHERE e.entity_type = 'temperature_reading'
   AND e.entity_id >= moving_logs.id || ':' AND e.entity_id < moving_logs.id || ';');
 
-INSERT INTO temperature_logs (id, container_id, recorded_by_event, voided, updated_by_event)
-  SELECT substr(r.id, 1, length(r.id) - 7), r.container_id,
-    COALESCE((SELECT e.event_id FROM events e WHERE e.entity_type = 'temperature_log' AND e.entity_id = substr(r.id, 1, length(r.id) - 7)
-                AND e.type = 'temperature_log.recorded' ORDER BY e.rowid LIMIT 1), MIN(r.updated_by_event)),
-    MAX(r.voided), MAX(r.updated_by_event)
-  FROM temperature_readings r WHERE r.bulk = 1 AND substr(r.id, 1, length(r.id) - 7) IN (SELECT id FROM moving_logs)
-  GROUP BY substr(r.id, 1, length(r.id) - 7);
+-- the recording event: the first in sync's canonical order when one id was recorded twice (ties by
+-- effective_ts, then event_id; not yet pushed last); the last log-level event updated it; voided
+-- when every reading row is (a log voided whole voids them all)
+INSERT INTO temperature_logs (id, container_id, recorded_by_event, voided, updated_by_event, as_rows)
+  SELECT m.id, r.container_id,
+    COALESCE((SELECT e.event_id FROM events e WHERE e.entity_type = 'temperature_log' AND e.entity_id = m.id
+                AND e.type = 'temperature_log.recorded' ORDER BY COALESCE(e.effective_ts, '~'), e.event_id LIMIT 1), MIN(r.updated_by_event)),
+    MIN(r.voided),
+    COALESCE((SELECT e.event_id FROM events e WHERE e.entity_type = 'temperature_log' AND e.entity_id = m.id ORDER BY e.rowid DESC LIMIT 1), MAX(r.updated_by_event)),
+    m.as_rows
+  FROM moving_logs m JOIN temperature_readings r ON r.id >= m.id || ':' AND r.id < m.id || ';' AND r.bulk = 1
+  GROUP BY m.id;
 
 INSERT INTO temperature_log_days (log_id, date, container_id, sum, n, lone)
   SELECT substr(id, 1, length(id) - 7), date, MIN(container_id), SUM(CAST(aquamind_fixed(value) AS INTEGER)), COUNT(*),
     CASE WHEN COUNT(*) = 1 THEN MAX(value) END
-  FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40 AND substr(id, 1, length(id) - 7) IN (SELECT id FROM moving_logs)
+  FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40 AND substr(id, 1, length(id) - 7) IN (SELECT id FROM moving_logs WHERE as_rows = 0)
   GROUP BY substr(id, 1, length(id) - 7), date;
 
-DELETE FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40 AND substr(id, 1, length(id) - 7) IN (SELECT id FROM moving_logs);
+DELETE FROM temperature_readings WHERE bulk = 1 AND value BETWEEN -3 AND 40 AND substr(id, 1, length(id) - 7) IN (SELECT id FROM moving_logs WHERE as_rows = 0);
 DROP TABLE moving_logs;
 
 -- The value of a day left with one kept reading: a single reading's, or a non-voided log's whose
