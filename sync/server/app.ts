@@ -48,6 +48,18 @@ function sameRow(a: Record<string, unknown> | undefined, b: Record<string, unkno
   for (const k in b) if (!Object.is(a[k], b[k])) return false;
   return true;
 }
+/**
+ * JSON text escaping a character PostgreSQL stores in neither text nor jsonb: NUL, or an unpaired
+ * UTF-16 surrogate (JSON.stringify writes a paired one as itself, an unpaired one as an escape).
+ * The escape's backslash must not be itself escaped (an even run of backslashes before it).
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
+const hasUnstorable = (jsonText: string) => { UNSTORABLE_ESCAPE.lastIndex = 0; return UNSTORABLE_ESCAPE.test(jsonText); };
+/** The same text with those characters replaced by U+FFFD (a rejected event is kept for the record). */
+const storable = (jsonText: string) => jsonText.replace(UNSTORABLE_ESCAPE, '$1\\ufffd');
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorableText = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
+
 /** Accepted events per INSERT while a push is validated (sent as the loop goes on). */
 const INSERT_CHUNK = 100;
 
@@ -328,7 +340,7 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
         rep.applier.flushDirty();
         if (accepted.length) await sql`UPDATE server_seq_counter SET last = ${counter} WHERE id = 1`.execute(tx);
         for (const { ev, reason } of rejected) {
-          await tx.insertInto('rejected_events').values({ event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, reason, event: JSON.stringify(ev) }).execute();
+          await tx.insertInto('rejected_events').values({ event_id: ev.event_id, site_id: siteId, device_id: ev.device_id, device_seq: ev.device_seq, reason, event: storable(JSON.stringify(ev)) }).execute();
         }
         // a push holding nothing new (a resent or replayed batch, maybe days old) leaves the device row alone:
         // its client_now would measure a wrong clock offset
@@ -378,6 +390,11 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
     let payload: string;
     try { payload = canonicalPayload(ev.payload); } catch (e) { return `invalid payload: ${(e as Error).message}`; }
     if (sha256Hex(payload) !== ev.payload_sha256) return 'payload_sha256 does not match the payload';
+    // refused as this event's fault, not the whole push's (PostgreSQL would fail the push, and the device would send it forever)
+    if (hasUnstorable(payload)) return 'invalid payload: it holds a NUL character or an unpaired UTF-16 surrogate, which the server cannot store';
+    for (const [field, v] of [['entity_id', ev.entity_id], ['actor', ev.actor], ['hlc', ev.hlc]] as const) {
+      if (unstorableText(v)) return `invalid ${field}: it holds a NUL character or an unpaired UTF-16 surrogate, which the server cannot store`;
+    }
     for (const b of ev.base_event_ids) {
       if (rejectedIds.has(b) || baseRejected.has(b)) return `built on rejected event ${b}`;
       const inBatch = acceptedIds.get(b);
