@@ -54,7 +54,7 @@ function sameRow(a: Record<string, unknown> | undefined, b: Record<string, unkno
  * The escape's backslash must not be itself escaped (an even run of backslashes before it).
  */
 const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
-const hasUnstorable = (jsonText: string) => { UNSTORABLE_ESCAPE.lastIndex = 0; return UNSTORABLE_ESCAPE.test(jsonText); };
+const hasUnstorable = (jsonText: string) => { if (!jsonText.includes('\\u')) return false; UNSTORABLE_ESCAPE.lastIndex = 0; return UNSTORABLE_ESCAPE.test(jsonText); };
 /** The same text with those characters replaced by U+FFFD (a rejected event is kept for the record). */
 const storable = (jsonText: string) => jsonText.replace(UNSTORABLE_ESCAPE, '$1\\ufffd');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
