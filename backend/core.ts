@@ -48,6 +48,8 @@ export interface Backend {
   idle(): Promise<void>;
   /** Resolves once the recompute worker has the clean batches in memory (benchmarks, tools). */
   warmed(): Promise<{ batches: number; ms: number }>;
+  /** Tests: the recompute worker exits as a crash would (a new one takes the work up). */
+  crashRecomputeWorkerForTests(): void;
   close(): Promise<void>;
   /** For tests and tools inside the process (CLI, import): the raw context. */
   readonly ctx: Ctx;
@@ -173,6 +175,7 @@ export async function createBackend(opts: BackendOptions): Promise<Backend> {
     on,
     idle: () => ctx.ensureFresh(),
     warmed: () => scheduler?.warmed() ?? Promise.resolve({ batches: 0, ms: 0 }),
+    crashRecomputeWorkerForTests: () => scheduler?.crashForTests?.(),
     async close() {
       if (closed) return;
       closed = true;

@@ -45,6 +45,7 @@ const checkpointSoon = () => {
 
 parentPort!.on('message', (m: WorkerRequest) => {
   if (m.type === 'stop') { if (warming) clearImmediate(warming); if (checkpointTimer) clearTimeout(checkpointTimer); conn.close(); process.exit(0); }
+  if (m.type === 'crash') process.exit(70); // tests: a crash, as the scheduler sees one
   today = m.today;
   now = new Date(m.now);
   try {
