@@ -7,20 +7,16 @@ import type { StoredEvent } from './events/append';
 import { CORE, ENTITY_BY_NAME, MEASUREMENT_BY_ENTITY, STAGE_TABLE, TEMPERATURE_LOG, toColumn, type EntityKind } from './kinds';
 import { formatIsoDate, LocalDayResolver, timestampLocalDay } from '../engine/index';
 import { TemperatureLogs } from './temperature-logs';
+import { stmt } from './db/statements';
 import { ALL_INPUTS, TEMPERATURE_INPUTS, markDirty } from './recompute/dirty';
 
 /** The from-date meaning "recompute from scratch". */
 export const FULL = '0000-01-01';
 
 export class Projector {
-  private readonly stmts = new Map<string, Database.Statement>();
   constructor(private readonly db: Database.Database) {}
 
-  private st(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) { s = this.db.prepare(sql); this.stmts.set(sql, s); }
-    return s;
-  }
+  private st(sql: string): Database.Statement { return stmt(this.db, sql); }
 
   private logsStore: TemperatureLogs | null = null;
   private get logs(): TemperatureLogs { return (this.logsStore ??= new TemperatureLogs(this.db)); }
@@ -130,6 +126,9 @@ export class Projector {
     return d === null ? ts.slice(0, 10) : formatIsoDate(d);
   }
 
+  /** A timestamp → site-local date function for the site's time zone (or `tz`), as the engine dates readings. */
+  private datesIn(tz = this.siteTz()): (ts: string) => string { return (ts) => this.readingDate(tz, ts); }
+
   /** After a time zone change: every reading's site-local date again (rows: the day sums follow by trigger; logs: their days move). */
   private redateReadings(tz: string): void {
     const upd = this.st('UPDATE temperature_readings SET date = ? WHERE id = ?');
@@ -137,7 +136,7 @@ export class Projector {
       const d = this.readingDate(tz, ts);
       if (d !== date) upd.run(d, id);
     }
-    this.logs.redate((ts) => this.readingDate(tz, ts));
+    this.logs.redate(this.datesIn(tz));
   }
 
   /**
@@ -145,8 +144,7 @@ export class Projector {
    * reading's own events); false when `id` is not a reading of a log.
    */
   baseReading(id: string): boolean {
-    const tz = this.siteTz();
-    const ok = this.logs.baseReading(id, (ts) => this.readingDate(tz, ts));
+    const ok = this.logs.baseReading(id, this.datesIn());
     if (ok) {
       const r = this.st('SELECT container_id, date FROM temperature_readings WHERE id = ?').get(id) as { container_id: string; date: string };
       this.dirtyContainer(r.container_id, r.date, TEMPERATURE_INPUTS);
@@ -177,10 +175,9 @@ export class Projector {
 
     if (ev.entity_type === TEMPERATURE_LOG) {
       if (kindName === 'recorded') {
-        const tz = this.siteTz();
         const cid = payload.container_id;
         if (typeof cid !== 'string') throw new Error(`temperature log ${id}: container_id must be a container id, got ${JSON.stringify(cid)}`);
-        const min = this.logs.record(id, cid, payload.readings, ev.event_id, (ts) => this.readingDate(tz, ts));
+        const min = this.logs.record(id, cid, payload.readings, ev.event_id, this.datesIn());
         return min === null ? [] : this.dirtyContainer(cid, min, TEMPERATURE_INPUTS);
       }
       const r = this.logs.setVoided(id, kindName === 'voided', ev.event_id);
@@ -192,7 +189,7 @@ export class Projector {
     // an event of one reading of a log: the log's readings become rows first (temperature-logs.ts toRows)
     if (kind.entity === 'temperature_reading' && kindName !== 'recorded') {
       const logId = this.logs.logOf(id);
-      if (logId) { const tz = this.siteTz(); this.logs.toRows(logId, (ts) => this.readingDate(tz, ts)); }
+      if (logId) this.logs.toRows(logId, this.datesIn());
     }
     // a `recorded` event inserts its row, which fails if the id exists (every entity table's primary
     // key): when it succeeds there was no row before, so none is read
@@ -219,8 +216,7 @@ export class Projector {
       default: throw new Error(`unknown event kind ${ev.type}`);
     }
     const after = inserted ?? this.row(kind, id);
-    // e.g. an app of schema 6 voiding one reading of a logger log, now stored as one log (migration 0007)
-    if (!after) throw new Error(`${kind.entity} ${id} does not exist${kind.entity === 'temperature_reading' && id.includes(':') ? ' (a temperature log\'s readings are voided and restored with their log)' : ''}`);
+    if (!after) throw new Error(`${kind.entity} ${id} does not exist`);
     if (kind === CORE.site && after.timezone !== before?.timezone && typeof after.timezone === 'string') this.redateReadings(after.timezone);
     return this.dirtyFor(kind, before, after);
   }

@@ -12,6 +12,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ReadingAggregator } from '../engine/index';
+import { stmt } from './db/statements';
 
 /** A log's readings as its `recorded` event carries them. */
 export interface LogReading { timestamp: string; value: number }
@@ -62,15 +63,29 @@ export function logDays(logId: string, readings: unknown, dateOf: (ts: string) =
   return { days, dropped, min };
 }
 
-/** Writes and reads logs and their day sums on one connection (statements prepared once). */
+/** A log as stored, with the readings of the event that recorded it. */
+interface StoredLog { id: string; container_id: string; voided: number; updated_by_event: string | null; as_rows: number; readings: LogReading[] }
+
+const LOG_WITH_PAYLOAD = `SELECT l.id, l.container_id, l.voided, l.updated_by_event, l.as_rows, e.payload FROM temperature_logs l
+  JOIN events e ON e.event_id = l.recorded_by_event`;
+const withReadings = ({ payload, ...l }: Omit<StoredLog, 'readings'> & { payload: string }): StoredLog =>
+  ({ ...l, readings: (JSON.parse(payload) as { readings: LogReading[] }).readings });
+
+/** Writes and reads logs and their day sums on one connection. */
 export class TemperatureLogs {
-  private readonly stmts = new Map<string, Database.Statement>();
   constructor(private readonly db: Database.Database) {}
 
-  private st(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) { s = this.db.prepare(sql); this.stmts.set(sql, s); }
-    return s;
+  private st(sql: string): Database.Statement { return stmt(this.db, sql); }
+
+  private log(logId: string): StoredLog | undefined {
+    const r = this.st(`${LOG_WITH_PAYLOAD} WHERE l.id = ?`).get(logId) as (Omit<StoredLog, 'readings'> & { payload: string }) | undefined;
+    return r && withReadings(r);
+  }
+
+  /** A reading of a log as a row of temperature_readings (`bulk`: the insert trigger leaves its sums to the caller). */
+  private insertRow(id: string, containerId: string, r: LogReading, date: string, voided: number, eventId: string | null): void {
+    this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, voided, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, 1)`)
+      .run(id, containerId, r.timestamp, date, r.value, voided, eventId);
   }
 
   /** Stores a recorded log; returns its earliest reading date (null: no readings). Throws on a bad reading or an unknown container. */
@@ -80,13 +95,10 @@ export class TemperatureLogs {
     const dayIns = this.st('INSERT INTO temperature_log_days (log_id, date, container_id, sum, n, lone) VALUES (?, ?, ?, ?, ?, ?)');
     for (const x of days.values()) dayIns.run(logId, x.date, containerId, x.sum, x.n, x.lone);
     this.addDays(containerId, days.values());
-    // the dropped ones, as rows: the engine's warnings name them (the insert trigger skips them: out of range)
-    const drop = this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, 1)`);
-    for (const { i, r, date } of dropped) drop.run(readingId(logId, i), containerId, r.timestamp, date, r.value, eventId);
-    // recorded again (a sync rebuild) after readings of it had events of their own: rows, as where it was first recorded
-    if (this.st(`SELECT 1 FROM events WHERE entity_type = 'temperature_reading' AND entity_id >= ? AND entity_id < ? AND deferred = 0 LIMIT 1`).get(...readingRange(logId))) {
-      this.toRows(logId, dateOf);
-    }
+    // the dropped ones, as rows: the engine's warnings name them (out of range, they count nowhere)
+    for (const { i, r, date } of dropped) this.insertRow(readingId(logId, i), containerId, r, date, 0, eventId);
+    // (recorded again by a sync rebuild after readings of it had events of their own, it becomes rows
+    // when those readings are rebuilt after it: EventApplier.replay, baseReading)
     return min;
   }
 
@@ -97,12 +109,9 @@ export class TemperatureLogs {
    * `as_rows`. Every device does this at the same point of the log's history, so replicas agree.
    */
   toRows(logId: string, dateOf: (ts: string) => string): void {
-    const log = this.st(`SELECT l.container_id, l.voided, l.updated_by_event, l.as_rows, e.payload FROM temperature_logs l
-      JOIN events e ON e.event_id = l.recorded_by_event WHERE l.id = ?`).get(logId) as { container_id: string; voided: number; updated_by_event: string | null; as_rows: number; payload: string } | undefined;
+    const log = this.log(logId);
     if (!log || log.as_rows) return;
-    const ins = this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, voided, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, 1)`);
-    const readings = (JSON.parse(log.payload) as { readings: LogReading[] }).readings;
-    readings.forEach((r, i) => { if (keptValue(r.value)) ins.run(readingId(logId, i), log.container_id, r.timestamp, dateOf(r.timestamp), r.value, log.voided, log.updated_by_event); });
+    log.readings.forEach((r, i) => { if (keptValue(r.value)) this.insertRow(readingId(logId, i), log.container_id, r, dateOf(r.timestamp), log.voided, log.updated_by_event); });
     this.st('DELETE FROM temperature_log_days WHERE log_id = ?').run(logId);
     this.st('UPDATE temperature_logs SET as_rows = 1 WHERE id = ?').run(logId);
   }
@@ -124,14 +133,11 @@ export class TemperatureLogs {
     this.toRows(logId, dateOf);
     // the log just became rows: this one is there, as its log has it
     if (this.st('SELECT 1 FROM temperature_readings WHERE id = ?').get(id)) return true;
-    const log = this.st(`SELECT l.container_id, l.voided, l.updated_by_event, e.payload FROM temperature_logs l
-      JOIN events e ON e.event_id = l.recorded_by_event WHERE l.id = ?`).get(logId) as { container_id: string; voided: number; updated_by_event: string | null; payload: string };
-    const i = Number(id.slice(id.length - 6));
-    const r = (JSON.parse(log.payload) as { readings: LogReading[] }).readings[i];
+    const log = this.log(logId)!;
+    const r = log.readings[Number(id.slice(id.length - 6))];
     if (!r) return false;
     const date = dateOf(r.timestamp);
-    this.st(`INSERT INTO temperature_readings (id, batch_id, container_id, timestamp, date, value, voided, updated_by_event, bulk) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, 1)`)
-      .run(id, log.container_id, r.timestamp, date, r.value, log.voided, log.updated_by_event);
+    this.insertRow(id, log.container_id, r, date, log.voided, log.updated_by_event);
     // bulk rows skip the insert trigger: counted here
     if (keptValue(r.value) && !log.voided) this.addDays(log.container_id, [{ date, sum: ReadingAggregator.fixed(r.value), n: 1, lone: r.value }]);
     return true;
@@ -143,9 +149,9 @@ export class TemperatureLogs {
    */
   setVoided(logId: string, voided: boolean, eventId: string): { containerId: string; from: string | null } | null {
     const log = this.st('SELECT container_id, voided FROM temperature_logs WHERE id = ?').get(logId) as { container_id: string; voided: number } | undefined;
+    if (!log) return null;
     const [lo, hi] = readingRange(logId);
     this.st('UPDATE temperature_readings SET voided = ?, updated_by_event = ? WHERE id >= ? AND id < ?').run(voided ? 1 : 0, eventId, lo, hi);
-    if (!log) return this.rowsOf(logId);
     this.st('UPDATE temperature_logs SET voided = ?, updated_by_event = ? WHERE id = ?').run(voided ? 1 : 0, eventId, logId);
     if (Boolean(log.voided) !== voided) {
       if (voided) this.subtractDays(log.container_id, this.days(logId));
@@ -157,20 +163,14 @@ export class TemperatureLogs {
   /** Removes a log and what it counted (a sync rebuild replays its events); returns what `setVoided` does. */
   remove(logId: string): { containerId: string; from: string | null } | null {
     const log = this.st('SELECT container_id, voided FROM temperature_logs WHERE id = ?').get(logId) as { container_id: string; voided: number } | undefined;
-    const [lo, hi] = readingRange(logId);
-    const found = log ? { containerId: log.container_id, from: this.firstDate(logId) } : this.rowsOf(logId);
-    if (log && !log.voided) this.subtractDays(log.container_id, this.days(logId), logId);
+    if (!log) return null;
+    const found = { containerId: log.container_id, from: this.firstDate(logId) };
+    if (!log.voided) this.subtractDays(log.container_id, this.days(logId), logId);
     this.st('DELETE FROM temperature_log_days WHERE log_id = ?').run(logId);
     this.st('DELETE FROM temperature_logs WHERE id = ?').run(logId);
-    this.st('DELETE FROM temperature_readings WHERE id >= ? AND id < ?').run(lo, hi);
+    // its rows (dropped readings; all of an `as_rows` log: the triggers take out what they counted)
+    this.st('DELETE FROM temperature_readings WHERE id >= ? AND id < ?').run(...readingRange(logId));
     return found;
-  }
-
-  /** The container and earliest date of a log's reading rows (null: none; a log without its row here, as no migration leaves one). */
-  private rowsOf(logId: string): { containerId: string; from: string | null } | null {
-    const [lo, hi] = readingRange(logId);
-    const r = this.st('SELECT container_id, MIN(date) AS d FROM temperature_readings WHERE id >= ? AND id < ?').get(lo, hi) as { container_id: string | null; d: string | null };
-    return r.container_id ? { containerId: r.container_id, from: r.d } : null;
   }
 
   /**
@@ -179,13 +179,12 @@ export class TemperatureLogs {
    * `as_rows`) are rows: the caller re-dates them.
    */
   redate(dateOf: (ts: string) => string): void {
-    const logs = this.st(`SELECT l.id, l.container_id, l.voided, e.payload FROM temperature_logs l JOIN events e ON e.event_id = l.recorded_by_event WHERE l.as_rows = 0`).all() as
-      { id: string; container_id: string; voided: number; payload: string }[];
+    const logs = (this.st(`${LOG_WITH_PAYLOAD} WHERE l.as_rows = 0`).all() as (Omit<StoredLog, 'readings'> & { payload: string })[]).map(withReadings);
     const dayIns = this.st('INSERT INTO temperature_log_days (log_id, date, container_id, sum, n, lone) VALUES (?, ?, ?, ?, ?, ?)');
     for (const l of logs) {
       if (!l.voided) this.subtractDays(l.container_id, this.days(l.id), l.id);
       this.st('DELETE FROM temperature_log_days WHERE log_id = ?').run(l.id);
-      const { days } = logDays(l.id, (JSON.parse(l.payload) as { readings?: unknown }).readings, dateOf);
+      const { days } = logDays(l.id, l.readings, dateOf);
       for (const x of days.values()) dayIns.run(l.id, x.date, l.container_id, x.sum, x.n, x.lone);
       if (!l.voided) this.addDays(l.container_id, days.values());
     }
@@ -195,12 +194,9 @@ export class TemperatureLogs {
   keptReadings(containerIds: string[]): [string, string, number, string][] {
     if (containerIds.length === 0) return [];
     const out: [string, string, number, string][] = [];
-    const logs = this.db.prepare(`SELECT l.id, l.container_id, e.payload FROM temperature_logs l JOIN events e ON e.event_id = l.recorded_by_event
-      WHERE l.voided = 0 AND l.as_rows = 0 AND l.container_id IN (${containerIds.map(() => '?').join(',')})`).all(...containerIds) as { id: string; container_id: string; payload: string }[];
-    for (const l of logs) {
-      const rs = (JSON.parse(l.payload) as { readings: LogReading[] }).readings;
-      rs.forEach((r, i) => { if (keptValue(r.value)) out.push([l.container_id, r.timestamp, r.value, readingId(l.id, i)]); });
-    }
+    const logs = (this.db.prepare(`${LOG_WITH_PAYLOAD} WHERE l.voided = 0 AND l.as_rows = 0 AND l.container_id IN (${containerIds.map(() => '?').join(',')})`)
+      .all(...containerIds) as (Omit<StoredLog, 'readings'> & { payload: string })[]).map(withReadings);
+    for (const l of logs) l.readings.forEach((r, i) => { if (keptValue(r.value)) out.push([l.container_id, r.timestamp, r.value, readingId(l.id, i)]); });
     return out;
   }
 

@@ -11,6 +11,7 @@ import type { BatchDocument, ScenarioDoc, StageDoc } from '../../engine/index';
 import { DEFAULT_STAGES, ReadingAggregator, pensNamed } from '../../engine/index';
 import { MEASUREMENTS, fromColumn } from '../kinds';
 import { TemperatureLogs } from '../temperature-logs';
+import { stmt } from '../db/statements';
 
 type Row = Record<string, unknown>;
 
@@ -40,16 +41,8 @@ export interface BatchInputs {
  */
 export interface InputReuse { inputs: BatchInputs; changed: ReadonlySet<string> }
 
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** A statement prepared once per connection. */
-export function stmt(db: Database.Database, sql: string): Database.Statement {
-  let m = cache.get(db);
-  if (!m) cache.set(db, (m = new Map()));
-  let s = m.get(sql);
-  if (!s) { s = db.prepare(sql); m.set(sql, s); }
-  return s;
-}
+/** A statement prepared once per connection (backend/db/statements.ts). */
+export { stmt };
 
 function json<T>(v: unknown, fallback: T): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : fallback;
