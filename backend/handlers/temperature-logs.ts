@@ -8,12 +8,12 @@ import { FIXED_POINT } from '../../engine/index';
 import { exists, fail, type Ctx, type HandlerMap } from './context';
 
 type LogRow = {
-  seq: number | null; occurred_at: string | null; as_rows: number; rn: number; rmean: number | null; id: string; container_id: string; container_name: string; voided: number; updated_by_event: string | null; source: unknown;
+  occurred_at: string | null; as_rows: number; rn: number; rmean: number | null; id: string; container_id: string; container_name: string; voided: number; updated_by_event: string | null; source: unknown;
   kfrom: string | null; kto: string | null; n: number | null; sum: number | null; dropped: number; dfrom: string | null; dto: string | null;
 };
 
 /** A log with its kept days and its dropped readings summed (the dates span both). */
-const LOG_SQL = `SELECT e.rowid AS seq, e.occurred_at, l.as_rows, l.id, l.container_id, c.name AS container_name, l.voided, l.updated_by_event, json_extract(e.payload, '$.source') AS source,
+const LOG_SQL = `SELECT e.occurred_at, l.as_rows, l.id, l.container_id, c.name AS container_name, l.voided, l.updated_by_event, json_extract(e.payload, '$.source') AS source,
     (SELECT MIN(date) FROM temperature_log_days WHERE log_id = l.id) AS kfrom, (SELECT MAX(date) FROM temperature_log_days WHERE log_id = l.id) AS kto,
     (SELECT SUM(n) FROM temperature_log_days WHERE log_id = l.id) AS n, (SELECT SUM(sum) FROM temperature_log_days WHERE log_id = l.id) AS sum,
     (SELECT COUNT(*) FROM temperature_readings WHERE id >= l.id || ':' AND id < l.id || ';' AND NOT (value BETWEEN -3 AND 40)) AS dropped,
@@ -51,11 +51,21 @@ function write(ctx: Ctx, log: TemperatureLogDto & { occurredAt: string }, kind: 
 export const temperatureLogHandlers: HandlerMap = {
   'temperatureLog.list': (a: { batch_id: string; from?: string; include_voided?: boolean; limit?: number }, ctx) => {
     if (!exists(ctx.db, 'batches', a.batch_id)) fail('not_found', 'batch_id', `unknown batch ${JSON.stringify(a.batch_id)}`);
-    const rows = ctx.db.prepare(`${LOG_SQL} WHERE l.container_id IN (SELECT container_id FROM assignments WHERE batch_id = ?)
-      ${a.include_voided ? '' : 'AND l.voided = 0'}`).all(a.batch_id) as LogRow[];
-    // the most recently recorded first (a file just imported is at the top)
-    rows.sort((x, y) => (y.seq ?? 0) - (x.seq ?? 0));
-    return rows.map(dto).filter((l) => !a.from || l.to >= a.from).slice(0, a.limit ?? 10000);
+    // the most recently recorded first (a file just imported is at the top), read until `limit`
+    // are found: a site's logs are thousands, the screen shows a few
+    const out: TemperatureLogDto[] = [];
+    const limit = a.limit ?? 10000;
+    // (the ids in order first: sorting the full rows would compute every log's sums before the first is shown)
+    const one = ctx.db.prepare(`${LOG_SQL} WHERE l.id = ?`);
+    for (const { id } of ctx.db.prepare(`SELECT l.id FROM temperature_logs l LEFT JOIN events e ON e.event_id = l.recorded_by_event
+      WHERE l.container_id IN (SELECT container_id FROM assignments WHERE batch_id = ?) ${a.include_voided ? '' : 'AND l.voided = 0'}
+      ORDER BY e.rowid DESC`).iterate(a.batch_id) as IterableIterator<{ id: string }>) {
+      const l = dto(one.get(id) as LogRow);
+      if (a.from && l.to < a.from) continue;
+      out.push(l);
+      if (out.length >= limit) break;
+    }
+    return out;
   },
   'temperatureLog.void': (a: { id: string; reason: string }, ctx) => {
     const log = requireLog(ctx, a.id);
