@@ -35,6 +35,19 @@ export const WireEventSchema = z.strictObject({
 });
 export type WireEvent = z.infer<typeof WireEventSchema>;
 
+/**
+ * A WireEvent's JSON with its payload and base ids spliced in as JSON text already made (the
+ * canonical payload text its payload_sha256 was computed from: no parse and stringify per event),
+ * after `extra` members (`"name":value,` each) when given. Used by the client's push (from stored
+ * rows) and the server's insert of accepted events.
+ */
+export function wireEventJson(e: Omit<WireEvent, 'payload' | 'base_event_ids'>, baseIdsJson: string, payloadJson: string, extra = ''): string {
+  const j = JSON.stringify;
+  return `{${extra}"event_id":${j(e.event_id)},"device_id":${j(e.device_id)},"device_seq":${j(e.device_seq)},"hlc":${j(e.hlc)},"occurred_at":${j(e.occurred_at)},`
+    + `"type":${j(e.type)},"v":${j(e.v)},"entity_type":${j(e.entity_type)},"entity_id":${j(e.entity_id)},"site_id":${j(e.site_id)},`
+    + `"base_event_ids":${baseIdsJson},"actor":${j(e.actor)},"payload":${payloadJson},"payload_sha256":${j(e.payload_sha256)}}`;
+}
+
 /** An event as the server ships it on pull: the device's envelope plus the server's stamps. */
 export interface PulledEvent extends WireEvent {
   server_seq: number;

@@ -25,7 +25,7 @@ import { ENGINE_VERSION } from '../../engine/index';
 import { EventApplier, isKnownVersion, touchedFields, canonicalOrder, type EventRow } from '../apply';
 import {
   MAX_BODY_BYTES, MAX_PUSH_EVENTS, PROTOCOL_VERSION, PullResponseSchema, PushConflictSchema, PushResponseSchema, StatesSnapshotResponseSchema,
-  type PulledEvent, type PushRequest,
+  wireEventJson, type PulledEvent, type PushRequest,
 } from '../protocol';
 import { sqliteBatchStates, statesDigest } from '../states';
 
@@ -151,12 +151,7 @@ export function createSyncClient(opts: SyncClientOptions) {
    * base ids are spliced in as the JSON text they are stored as, so the payload travels as the
    * very canonical text its payload_sha256 was computed from (no parse and stringify per push).
    */
-  function wireJson(e: StoredEvent): string {
-    const j = JSON.stringify;
-    return `{"event_id":${j(e.event_id)},"device_id":${j(e.device_id)},"device_seq":${j(e.device_seq)},"hlc":${j(e.hlc)},"occurred_at":${j(e.occurred_at)},`
-      + `"type":${j(e.type)},"v":${j(e.v)},"entity_type":${j(e.entity_type)},"entity_id":${j(e.entity_id)},"site_id":${j(e.site_id)},`
-      + `"base_event_ids":${e.base_event_ids},"actor":${j(e.actor)},"payload":${e.payload},"payload_sha256":${j(e.payload_sha256)}}`;
-  }
+  const wireJson = (e: StoredEvent): string => wireEventJson(e, e.base_event_ids, e.payload);
 
   /** After a device_seq conflict: a new device_id, pending events renumbered 1…n under it. */
   function reRegister(): string {
@@ -300,6 +295,19 @@ export function createSyncClient(opts: SyncClientOptions) {
     }
   }
 
+  /**
+   * Runs a pulled page's transaction with `synchronous = NORMAL`, then the connection's own level
+   * again. The page need not be on disk when its commit returns: the page and the cursor commit
+   * together, so a power cut loses both and the page is pulled again. The app's own writes keep
+   * FULL (and their fsync of the WAL makes earlier pages durable too).
+   */
+  function relaxedCommit(fn: () => void): void {
+    const level = db.pragma('synchronous', { simple: true }) as number;
+    if (level <= 1) { fn(); return; }
+    db.pragma('synchronous = NORMAL');
+    try { fn(); } finally { db.pragma(`synchronous = ${level}`); }
+  }
+
   function applyPage(events: PulledEvent[], nextCursor: number): void {
     forgetPending();
     const find = q('SELECT event_id, device_id, device_seq, server_seq FROM events WHERE event_id = ?');
@@ -311,69 +319,62 @@ export function createSyncClient(opts: SyncClientOptions) {
     const ins = q(`INSERT INTO events (event_id, device_id, device_seq, hlc, occurred_at, type, v, entity_type, entity_id, site_id,
       base_event_ids, actor, payload, payload_sha256, server_seq, received_at, effective_ts, deferred)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    // A pulled page need not be on disk when its commit returns: the page and the cursor commit
-    // together, so a power cut loses both and the page is pulled again. The app's own writes keep
-    // `synchronous = FULL` (and their fsync of the WAL makes earlier pages durable too).
-    const sync = db.pragma('synchronous', { simple: true }) as number;
-    if (sync > 1) db.pragma('synchronous = NORMAL');
-    try {
-      db.transaction(() => {
-        const touched = new Map<string, [string, string]>();
-        // entities whose heads must be looked at after the page (rebuild, conflicts): not those where
-        // every event of the page went on top of at most one head (its only head afterwards)
-        const check = new Map<string, [string, string]>();
-        let me = deviceId();
-        // the page's dirty marks, merged per batch, are written once before the cursor moves
-        applier.holdDirty();
-        try {
-          for (const e of events) {
-            const key = `${e.entity_type}\u0000${e.entity_id}`;
-            const row: EventRow = {
-              event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
-              entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
-              payload: canonicalPayload(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
-              deferred: known(e.type, e.v) ? 0 : 1,
-            };
-            const have = find.get(e.event_id) as { device_id: string; device_seq: number; server_seq: number | null } | undefined;
-            if (have) {
-              // our own event (or one seen before): take the server's stamps; a renumbered event takes its original numbering back
-              if (have.server_seq === null || have.server_seq !== e.server_seq) stamp.run(e.server_seq, e.received_at, e.effective_ts, e.event_id);
-              if (have.device_id !== e.device_id || have.device_seq !== e.device_seq) {
-                const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
-                if (!clash) move.run(e.device_id, e.device_seq, e.event_id);
-              }
-              unreject.run(e.event_id);
-              touched.set(key, [e.entity_type, e.entity_id]);
-              check.set(key, [e.entity_type, e.entity_id]);
-              continue;
+    relaxedCommit(() => db.transaction(() => {
+      const touched = new Map<string, [string, string]>();
+      // entities whose heads must be looked at after the page (rebuild, conflicts): not those where
+      // every event of the page went on top of at most one head (its only head afterwards)
+      const check = new Map<string, [string, string]>();
+      let me = deviceId();
+      // the page's dirty marks, merged per batch, are written once before the cursor moves
+      applier.holdDirty();
+      try {
+        for (const e of events) {
+          const key = `${e.entity_type}\u0000${e.entity_id}`;
+          const row: EventRow = {
+            event_id: e.event_id, device_id: e.device_id, device_seq: e.device_seq, hlc: e.hlc, occurred_at: e.occurred_at, type: e.type, v: e.v,
+            entity_type: e.entity_type, entity_id: e.entity_id, site_id: e.site_id, base_event_ids: JSON.stringify(e.base_event_ids), actor: e.actor,
+            payload: canonicalPayload(e.payload), payload_sha256: e.payload_sha256, server_seq: e.server_seq, received_at: e.received_at, effective_ts: e.effective_ts,
+            deferred: known(e.type, e.v) ? 0 : 1,
+          };
+          const have = find.get(e.event_id) as { device_id: string; device_seq: number; server_seq: number | null } | undefined;
+          if (have) {
+            // our own event (or one seen before): take the server's stamps; a renumbered event takes its original numbering back
+            if (have.server_seq === null || have.server_seq !== e.server_seq) stamp.run(e.server_seq, e.received_at, e.effective_ts, e.event_id);
+            if (have.device_id !== e.device_id || have.device_seq !== e.device_seq) {
+              const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
+              if (!clash) move.run(e.device_id, e.device_seq, e.event_id);
             }
-            const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string; server_seq: number | null } | undefined;
-            if (e.device_id === me || clash) {
-              // another laptop holds our device_id (a clone or a restored backup): move our pending events to a new id
-              reRegister();
-              me = deviceId();
-              const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
-              if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
-            }
-            ins.run(row.event_id, row.device_id, row.device_seq, row.hlc, row.occurred_at, row.type, row.v, row.entity_type, row.entity_id, row.site_id,
-              row.base_event_ids, row.actor, row.payload, row.payload_sha256, row.server_seq, row.received_at, row.effective_ts, row.deferred);
-            let alone = false;
-            if (row.deferred === 0) {
-              const up = opts.upcast ? opts.upcast(row) : row;
-              if (up) { const r = applier.projectEvent(up); alone = !r.rebuilt && r.headsBefore <= 1; }
-              else q('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
-            }
+            unreject.run(e.event_id);
             touched.set(key, [e.entity_type, e.entity_id]);
-            if (!alone) check.set(key, [e.entity_type, e.entity_id]);
+            check.set(key, [e.entity_type, e.entity_id]);
+            continue;
           }
-          touchAfter(check);
-          applier.flushDirty();
-        } finally { applier.dropDirty(); }
-        opts.faults?.beforeCursor?.();
-        setState('pull_cursor', String(nextCursor));
-        touchedOut = touched;
-      }).immediate();
-    } finally { if (sync > 1) db.pragma(`synchronous = ${sync}`); }
+          const clash = bySeq.get(e.device_id, e.device_seq) as { event_id: string; server_seq: number | null } | undefined;
+          if (e.device_id === me || clash) {
+            // another laptop holds our device_id (a clone or a restored backup): move our pending events to a new id
+            reRegister();
+            me = deviceId();
+            const still = bySeq.get(e.device_id, e.device_seq) as { event_id: string } | undefined;
+            if (still) throw new Error(`sync: event ${e.event_id} clashes with acked local event ${still.event_id}`);
+          }
+          ins.run(row.event_id, row.device_id, row.device_seq, row.hlc, row.occurred_at, row.type, row.v, row.entity_type, row.entity_id, row.site_id,
+            row.base_event_ids, row.actor, row.payload, row.payload_sha256, row.server_seq, row.received_at, row.effective_ts, row.deferred);
+          let alone = false;
+          if (row.deferred === 0) {
+            const up = opts.upcast ? opts.upcast(row) : row;
+            if (up) { const r = applier.projectEvent(up); alone = !r.rebuilt && r.headsBefore <= 1; }
+            else q('UPDATE events SET deferred = 1 WHERE event_id = ?').run(row.event_id);
+          }
+          touched.set(key, [e.entity_type, e.entity_id]);
+          if (!alone) check.set(key, [e.entity_type, e.entity_id]);
+        }
+        touchAfter(check);
+        applier.flushDirty();
+      } finally { applier.dropDirty(); }
+      opts.faults?.beforeCursor?.();
+      setState('pull_cursor', String(nextCursor));
+      touchedOut = touched;
+    }).immediate());
     if (events.some((e) => !known(e.type, e.v))) deferredCount = null;
     applied(touchedOut.values());
   }

@@ -20,7 +20,7 @@ import { parseHlc } from '../../backend/events/hlc';
 import { isKnownVersion, type EventRow } from '../apply';
 import {
   CreateHqTokenSchema, CreateSiteSchema, MAX_BODY_BYTES, PROTOCOL_VERSION, PullQuerySchema, PushRequestSchema, RegisterDeviceSchema,
-  RevokeSchema, StatesSnapshotSchema, type EventResult, type PulledEvent, type WireEvent,
+  RevokeSchema, StatesSnapshotSchema, wireEventJson, type EventResult, type PulledEvent, type WireEvent,
 } from '../protocol';
 import { sqliteBatchStates, statesDigest } from '../states';
 import type { AnyDb, ServerDb } from './db';
@@ -369,11 +369,8 @@ export async function buildServer(opts: ServerOptions): Promise<SyncServer> {
   /** Inserts accepted events: one statement, one parameter (the rows as a JSON array, unpacked by PostgreSQL; no per-value binding). */
   async function insertEvents(tx: Transaction<any>, siteId: string, nowIso: string, rows: { ev: WireEvent; seq: number; eff: string; payload: string }[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
     // the payload spliced in as its canonical text (the one hashed), not stringified once more
-    const j = JSON.stringify;
-    const rowsJson = `[${rows.map(({ ev, seq, eff, payload }) => `{"event_id":${j(ev.event_id)},"device_id":${j(ev.device_id)},"device_seq":${j(ev.device_seq)},`
-      + `"server_seq":${j(seq)},"effective_ts":${j(eff)},"hlc":${j(ev.hlc)},"occurred_at":${j(ev.occurred_at)},"type":${j(ev.type)},"v":${j(ev.v)},`
-      + `"entity_type":${j(ev.entity_type)},"entity_id":${j(ev.entity_id)},"base_event_ids":${j(ev.base_event_ids)},"actor":${j(ev.actor)},`
-      + `"payload":${payload},"payload_sha256":${j(ev.payload_sha256)}}`).join(',')}]`;
+    const rowsJson = `[${rows.map(({ ev, seq, eff, payload }) =>
+      wireEventJson(ev, JSON.stringify(ev.base_event_ids), payload, `"server_seq":${seq},"effective_ts":${JSON.stringify(eff)},`)).join(',')}]`;
     const r = await sql`INSERT INTO events (event_id, site_id, device_id, device_seq, server_seq, received_at, effective_ts, hlc, occurred_at, type, v,
         entity_type, entity_id, base_event_ids, actor, payload, payload_sha256)
       SELECT x.event_id, ${siteId}, x.device_id, x.device_seq, x.server_seq, ${nowIso}::timestamptz, x.effective_ts, x.hlc, x.occurred_at, x.type, x.v,
