@@ -19,21 +19,11 @@ import { createUuidV7 } from '../../backend/events/uuidv7';
 import { EventApplier } from '../../sync/apply';
 import type { Backend } from '../../backend/core';
 import { FIXED_NOW, must, openBackend, seedSmallSite, tempDb } from './helpers';
+import { mulberry32 } from '../support/rng';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/** mulberry32: a small deterministic PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const kept = (v: number) => v >= -3 && v <= 40;
 type Sums = Record<string, { sum: number; n: number; lone: number | null }>;
@@ -99,6 +89,14 @@ function logDaysOf(l: LogM, tz: string, date: (tz: string, ts: string) => string
   return out;
 }
 
+/** The small site with recomputes on request, its date function and an empty model. */
+async function modelSite(): Promise<{ be: Backend; db: Database.Database; date: (tz: string, ts: string) => string; m: Model }> {
+  const be = await openBackend(undefined, { recompute: 'manual' });
+  await seedSmallSite(be);
+  const db = be.ctx.db;
+  return { be, db, date: dater(db), m: new Model() };
+}
+
 /** Every projection the model implies, compared with the database. */
 function checkAll(db: Database.Database, m: Model, date: (tz: string, ts: string) => string, label: () => string): void {
   const want = modelSums(m, date);
@@ -139,11 +137,7 @@ async function randomRun(seed: number, nOps: number, dates: string[]): Promise<R
   const rng = mulberry32(seed);
   const int = (n: number) => Math.floor(rng() * n);
   const pick = <T>(xs: T[]): T => xs[int(xs.length)]!;
-  const be = await openBackend(undefined, { recompute: 'manual' });
-  await seedSmallSite(be);
-  const db = be.ctx.db;
-  const date = dater(db);
-  const m = new Model();
+  const { be, db, date, m } = await modelSite();
   const log: string[] = [];
   const label = () => `seed ${seed}, after:\n${log.slice(-12).join('\n')}`;
   const stats: Run = { ops: 0, loneDays: 0, sharedDays: 0, logOps: 0, removals: 0, rebuilds: 0, tzChanges: 0 };
@@ -281,11 +275,7 @@ describe('temperature logs (migration 0007): day sums under a random mix of edit
     [4, 220, ['2025-03-29', '2025-03-30', '2025-03-31', '2025-04-01']],
   ];
   it('a day keeps the right lone value when a log leaves it (removal, void, time zone change)', async () => {
-    const be = await openBackend(undefined, { recompute: 'manual' });
-    await seedSmallSite(be);
-    const db = be.ctx.db;
-    const date = dater(db);
-    const m = new Model();
+    const { be, db, date, m } = await modelSite();
     const steps: string[] = [];
     const label = () => steps.join(' → ');
     const rec = (id: string, readings: Reading[]) => {

@@ -24,6 +24,14 @@ async function syncAll(laps: Laptop[], rounds = 3): Promise<void> {
 async function trySync(l: Laptop): Promise<string> {
   try { await l.client.syncNow(); return 'ok'; } catch (e) { return `threw: ${(e as Error).message.slice(0, 200)}`; }
 }
+/** A new site on the server with laptop a seeded (its setup events written, not yet pushed) and laptop b (its clock 5 s ahead). */
+async function site2(site: string): Promise<{ a: Laptop; b: Laptop }> {
+  const token = await createSiteAndToken(S.call, S.admin, site);
+  const a = makeLaptop('a', site, token, injectFetch(srv));
+  const b = makeLaptop('b', site, token, injectFetch(srv), {}, undefined, 5000);
+  seedSite(a, site);
+  return { a, b };
+}
 const readingRows = (db: Laptop['conn']['sqlite']) => db.prepare('SELECT id, value, voided FROM temperature_readings ORDER BY id').all();
 
 describe('temperature logs across devices', () => {
@@ -108,10 +116,7 @@ describe('temperature logs across devices', () => {
 
   it('a kept reading of a log voided on its own by an older app (schema 6), and concurrently corrected on another laptop: everyone agrees', async () => {
     const site = 'KEPT6';
-    const token = await createSiteAndToken(S.call, S.admin, site);
-    const a = makeLaptop('a', site, token, injectFetch(srv));
-    const b = makeLaptop('b', site, token, injectFetch(srv), {}, undefined, 5000);
-    seedSite(a, site);
+    const { a, b } = await site2(site);
     const L = uid(4);
     a.write('temperature_log', L, 'recorded', { container_id: 'P1', readings: [
       { timestamp: '2025-03-01T08:00:00Z', value: 8 }, { timestamp: '2025-03-01T09:00:00Z', value: 30 }, { timestamp: '2025-03-02T09:00:00Z', value: 9 },
@@ -136,10 +141,7 @@ describe('temperature logs across devices', () => {
 
   it('one log id recorded on two laptops offline (different containers and readings), voided on one', async () => {
     const site = 'TWICE';
-    const token = await createSiteAndToken(S.call, S.admin, site);
-    const a = makeLaptop('a', site, token, injectFetch(srv));
-    const b = makeLaptop('b', site, token, injectFetch(srv), {}, undefined, 5000);
-    seedSite(a, site);
+    const { a, b } = await site2(site);
     await syncAll([a, b], 2);
     const L = uid(2);
     a.write('temperature_log', L, 'recorded', { container_id: 'P1', readings: [{ timestamp: '2025-03-01T08:00:00Z', value: 8 }, { timestamp: '2025-03-02T09:00:00Z', value: 45 }] });
@@ -153,10 +155,7 @@ describe('temperature logs across devices', () => {
 
   it('server restart: the replica rebuilt from PostgreSQL equals the live one', async () => {
     const site = 'RESTART';
-    const token = await createSiteAndToken(S.call, S.admin, site);
-    const a = makeLaptop('a', site, token, injectFetch(srv));
-    const b = makeLaptop('b', site, token, injectFetch(srv), {}, undefined, 5000);
-    seedSite(a, site);
+    const { a, b } = await site2(site);
     await syncAll([a, b], 1);
     const L = uid(3);
     a.write('temperature_log', L, 'recorded', { container_id: 'P1', readings: [{ timestamp: '2025-03-01T08:00:00Z', value: 8 }, { timestamp: '2025-03-02T09:00:00Z', value: 45 }] });
@@ -193,10 +192,7 @@ describe('temperature logs across devices', () => {
 
   it('a rebuild early in a push does not defer the foreign keys of the events after it: a log of an unknown container is rejected, the push commits', async () => {
     const site = 'FK';
-    const token = await createSiteAndToken(S.call, S.admin, site);
-    const a = makeLaptop('a', site, token, injectFetch(srv));
-    const b = makeLaptop('b', site, token, injectFetch(srv), {}, undefined, 5000);
-    seedSite(a, site);
+    const { a, b } = await site2(site);
     await a.client.syncNow(); await b.client.syncNow();
     a.write('container', 'P1', 'corrected', { patch: { name: 'Pen one' }, reason: 'a' });
     await a.client.syncNow();
