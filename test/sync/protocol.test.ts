@@ -9,10 +9,12 @@ for (const be of backends()) {
     let sdb: ServerDb;
     let S: Awaited<ReturnType<typeof setupServer>>;
     let token: string;
+    let tokenR: string;
     beforeAll(async () => {
       sdb = await be.open();
       S = await setupServer(sdb);
       token = await createSiteAndToken(S.call, S.admin, 'SITE-A');
+      tokenR = await createSiteAndToken(S.call, S.admin, 'SITE-R');
     });
     afterAll(async () => { await S?.srv.close(); await sdb?.close(); await be.stop(); });
 
@@ -35,25 +37,11 @@ for (const be of backends()) {
       const laps: Laptop[] = [a, b];
       for (const l of laps) l.conn.close();
     });
-  });
-}
 
-/**
- * A state row's last_server_seq is the server seq at which the row last changed: a recompute writes
- * only the rows that differ from what the server wrote before, so HQ can read "changed since".
- */
-for (const be of backends()) {
-  describe.skipIf(be.skip !== null)(`state rows on ${be.name}${be.skip ? ` (skipped: ${be.skip})` : ''}`, () => {
-    let sdb: ServerDb;
-    let S: Awaited<ReturnType<typeof setupServer>>;
-    let token: string;
-    beforeAll(async () => {
-      sdb = await be.open();
-      S = await setupServer(sdb);
-      token = await createSiteAndToken(S.call, S.admin, 'SITE-R');
-    });
-    afterAll(async () => { await S?.srv.close(); await sdb?.close(); await be.stop(); });
-
+    /**
+     * A state row's last_server_seq is the server seq at which the row last changed: a recompute writes
+     * only the rows that differ from what the server wrote before, so HQ can read "changed since".
+     */
     type Row = Record<string, unknown> & { last_server_seq: number };
     const rows = async () => ({
       a: (await sql<Row>`SELECT * FROM assignment_states WHERE site_id = 'SITE-R' ORDER BY assignment_id, date`.execute(sdb.db)).rows,
@@ -63,7 +51,7 @@ for (const be of backends()) {
     const lastSeq = async () => Number((await sql<{ m: number }>`SELECT max(server_seq) AS m FROM events WHERE site_id = 'SITE-R'`.execute(sdb.db)).rows[0]!.m);
 
     it('stamps a row with the seq at which it last changed; unchanged rows keep their stamp; the rows equal a full rewrite', async () => {
-      const a = makeLaptop('a', 'SITE-R', token, injectFetch(S.srv));
+      const a = makeLaptop('a', 'SITE-R', tokenR, injectFetch(S.srv));
       seedSite(a, 'SITE-R');
       a.write('growth_sample', 'GS1', 'recorded', { batch_id: 'B1', assignment_id: 'A1', date: '2025-03-01', sample_size: 30, avg_weight_g: 800 });
       await a.client.syncNow();
@@ -113,7 +101,7 @@ for (const be of backends()) {
       await a.client.syncNow();
       await S.srv.idle();
       const incremental = await rows();
-      const b = makeLaptop('b', 'SITE-R', token, injectFetch(S2.srv));
+      const b = makeLaptop('b', 'SITE-R', tokenR, injectFetch(S2.srv));
       await b.client.syncNow(); // pulls through S2
       const seq4 = await lastSeq();
       // S2 recomputes from scratch when it sees a push: send one through it
